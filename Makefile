@@ -1,0 +1,49 @@
+# Two commands matter: `make run` serves the API, `make test` runs every check.
+# Both create the virtualenv, install what is missing and bring the local services up.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+INSTANCES ?= 1
+STAGE ?= local
+TEST_DATABASE_URL ?= postgresql://cinema:cinema@127.0.0.1:54329/cinema_test
+TEST_REDIS_URL ?= redis://127.0.0.1:63799/15
+
+.PHONY: run test stop services status migrate lint typecheck pytest clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@
+
+services: $(BIN)/.installed
+	$(BIN)/python -m infra.services up
+
+status: $(BIN)/.installed
+	$(BIN)/python -m infra.services status
+
+migrate: services
+	$(BIN)/python -m chalicelib.jobs.migrate
+
+run: migrate
+	$(BIN)/python -m infra.run_local --instances $(INSTANCES) --port $(PORT) --stage $(STAGE)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy chalicelib
+
+test: services lint typecheck
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m chalicelib.jobs.migrate
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+stop:
+	@test -x $(BIN)/python && $(BIN)/python -m infra.services down || true
+
+clean: stop
+	rm -rf .local $(VENV)

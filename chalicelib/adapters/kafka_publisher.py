@@ -1,0 +1,106 @@
+"""Where events leave the system: a confluent-kafka producer, created once per process.
+
+The producer is idempotent with ``acks=all``; the message key is the session id (order per
+session) and the event id travels in a header so consumers can deduplicate.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+from chalicelib.adapters.outbox_repository import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliveryReport:
+    delivered: list[UUID] = field(default_factory=list)
+    failed: dict[UUID, str] = field(default_factory=dict)
+
+
+class EventPublisher:
+    def __init__(
+        self, bootstrap_servers: str, *, publish_timeout_seconds: float, retry_after_failure_seconds: float
+    ) -> None:
+        self._config: dict[str, Any] = {
+            "bootstrap.servers": bootstrap_servers,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 1,
+            "message.timeout.ms": 30000,
+            "socket.connection.setup.timeout.ms": 3000,
+            "client.id": "cinema-api",
+        }
+        self._timeout = publish_timeout_seconds
+        self._retry_after = retry_after_failure_seconds
+        self._producer: Producer | None = None
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def producer(self) -> Producer:
+        if self._producer is None:
+            with self._lock:
+                if self._producer is None:
+                    self._producer = Producer(self._config)
+        return self._producer
+
+    @property
+    def recently_failed(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def publish(self, messages: Sequence[OutboxMessage], topic: str | None = None) -> DeliveryReport:
+        """Send and wait (bounded) for the broker's acknowledgement of each message."""
+        report = DeliveryReport()
+        if not messages:
+            return report
+
+        def on_delivery(error: KafkaError | None, message: Message, *, event_id: UUID) -> None:
+            if error is None:
+                report.delivered.append(event_id)
+            else:
+                report.failed[event_id] = str(error)
+
+        producer = self.producer
+        with self._lock:  # one batch at a time per process keeps per-session order
+            for outbox_message in messages:
+                event_id = outbox_message.event_id
+                try:
+                    producer.produce(
+                        topic or outbox_message.topic,
+                        key=outbox_message.key.encode(),
+                        value=json.dumps(outbox_message.payload, separators=(",", ":")).encode(),
+                        headers={"eventId": str(event_id), "eventType": str(outbox_message.payload.get("type", ""))},
+                        on_delivery=functools.partial(on_delivery, event_id=event_id),
+                    )
+                except (BufferError, KafkaException) as exc:
+                    report.failed[event_id] = str(exc)
+            remaining = producer.flush(self._timeout)
+            if remaining:
+                # Drop what never left, so the relay (not a late retry from this queue) owns it.
+                producer.purge(in_queue=True, in_flight=False)
+                producer.poll(0)
+        for outbox_message in messages:
+            if outbox_message.event_id not in report.delivered and outbox_message.event_id not in report.failed:
+                report.failed[outbox_message.event_id] = "delivery not confirmed in time"
+        if report.failed:
+            self._down_until = time.monotonic() + self._retry_after
+        return report
+
+    def broker_reachable(self, timeout_seconds: float = 2.0) -> bool:
+        try:
+            metadata = self.producer.list_topics(timeout=timeout_seconds)
+        except KafkaException:
+            return False
+        return bool(metadata.brokers)

@@ -1,0 +1,98 @@
+"""SQL for the transactional outbox: events are written in the same transaction as the
+state change they describe, and published to Kafka after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from chalicelib.adapters.database import Cursor
+from chalicelib.domain.events import BookingEvent
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: int
+    event_id: UUID
+    topic: str
+    key: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def _message(row: dict[str, Any]) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"],
+        event_id=row["event_id"],
+        topic=row["topic"],
+        key=row["message_key"],
+        payload=row["payload"],
+        attempts=row["attempts"],
+    )
+
+
+class OutboxRepository:
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+
+    def add(self, cur: Cursor, events: Sequence[BookingEvent]) -> list[OutboxMessage]:
+        if not events:
+            return []
+        cur.executemany(
+            """
+            INSERT INTO outbox (event_id, event_type, topic, message_key, payload)
+            VALUES (%s, %s, %s, %s, %s)
+            """,
+            [(e.event_id, e.type.value, self.topic, e.key, Jsonb(e.envelope())) for e in events],
+        )
+        return [
+            OutboxMessage(id=0, event_id=e.event_id, topic=self.topic, key=e.key, payload=e.envelope(), attempts=0)
+            for e in events
+        ]
+
+    def claim_due(self, cur: Cursor, *, limit: int, grace_seconds: float) -> list[OutboxMessage]:
+        """Lock unpublished rows that the fast path had its chance at. SKIP LOCKED keeps
+        concurrent relays from ever holding the same row at once."""
+        cur.execute(
+            """
+            SELECT id, event_id, topic, message_key, payload, attempts FROM outbox
+            WHERE published_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
+              AND created_at <= now() - make_interval(secs => %s)
+            ORDER BY id
+            LIMIT %s
+            FOR UPDATE SKIP LOCKED
+            """,
+            (grace_seconds, limit),
+        )
+        return [_message(row) for row in cur.fetchall()]
+
+    def mark_published(self, cur: Cursor, event_ids: Sequence[UUID]) -> None:
+        if event_ids:
+            cur.execute(
+                "UPDATE outbox SET published_at = now() WHERE event_id = ANY(%s) AND published_at IS NULL",
+                (list(event_ids),),
+            )
+
+    def record_failure(self, cur: Cursor, message_id: int, error: str, retry_in_seconds: float) -> None:
+        cur.execute(
+            """
+            UPDATE outbox SET attempts = attempts + 1, last_error = %s,
+                   next_attempt_at = now() + make_interval(secs => %s)
+            WHERE id = %s
+            """,
+            (error[:2000], retry_in_seconds, message_id),
+        )
+
+    def mark_dead(self, cur: Cursor, message_id: int, error: str) -> None:
+        cur.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = %s, dead_at = now() WHERE id = %s",
+            (error[:2000], message_id),
+        )
+
+    def pending_count(self, cur: Cursor) -> int:
+        cur.execute("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL AND dead_at IS NULL")
+        return int(cur.fetchone()["n"])  # type: ignore[index]

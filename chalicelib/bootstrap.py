@@ -1,0 +1,158 @@
+"""Composition root: builds every adapter and service once per process, lazily.
+
+Importing this module makes no network call. The first request (or scheduled invocation)
+builds the pool, clients and services, and warm invocations reuse them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+
+import redis
+
+from chalicelib.adapters.database import Database
+from chalicelib.adapters.kafka_publisher import EventPublisher
+from chalicelib.adapters.outbox_repository import OutboxRepository
+from chalicelib.adapters.redis_gate import FailFastRedis, SeatGate
+from chalicelib.adapters.reservation_cache import ReservationCache
+from chalicelib.adapters.reservations_repository import ReservationsRepository
+from chalicelib.adapters.sales_repository import SalesRepository
+from chalicelib.adapters.sessions_repository import SessionsRepository
+from chalicelib.config import Settings, get_settings
+from chalicelib.services.event_dispatch import EventDispatcher
+from chalicelib.services.expiry import ExpiryService
+from chalicelib.services.health import HealthService
+from chalicelib.services.idempotency import IdempotentCommands
+from chalicelib.services.outbox_relay import OutboxRelay
+from chalicelib.services.reservations import ReservationService
+from chalicelib.services.sales import SaleService
+from chalicelib.services.sessions import SessionService
+
+
+def booking_topic(settings: Settings) -> str:
+    return f"{settings.kafka_topic_prefix}.booking-events"
+
+
+@dataclass
+class Container:
+    settings: Settings
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(
+            self.settings.database_url,
+            min_size=self.settings.db_pool_min_size,
+            max_size=self.settings.db_pool_max_size,
+            statement_timeout_ms=self.settings.statement_timeout_ms,
+            lock_timeout_ms=self.settings.lock_timeout_ms,
+        )
+
+    @cached_property
+    def redis(self) -> FailFastRedis:
+        timeout = self.settings.redis_socket_timeout_seconds
+        client = redis.Redis.from_url(
+            self.settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
+        )
+        return FailFastRedis(client, self.settings.redis_retry_after_failure_seconds)
+
+    @cached_property
+    def publisher(self) -> EventPublisher:
+        return EventPublisher(
+            self.settings.kafka_bootstrap_servers,
+            publish_timeout_seconds=self.settings.kafka_publish_timeout_seconds,
+            retry_after_failure_seconds=self.settings.kafka_retry_after_failure_seconds,
+        )
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(booking_topic(self.settings))
+
+    @cached_property
+    def events(self) -> EventDispatcher:
+        return EventDispatcher(self.db, self.outbox, self.publisher)
+
+    @cached_property
+    def reservation_cache(self) -> ReservationCache:
+        return ReservationCache(self.redis)
+
+    @cached_property
+    def sessions(self) -> SessionService:
+        return SessionService(self.db, SessionsRepository(), self.settings.seats_per_row)
+
+    @cached_property
+    def reservations(self) -> ReservationService:
+        return ReservationService(
+            self.db,
+            ReservationsRepository(),
+            self.outbox,
+            SeatGate(self.redis, self.settings.seat_gate_ttl_ms),
+            self.reservation_cache,
+            self.events,
+            ttl_seconds=self.settings.reservation_ttl_seconds,
+            max_seats_per_reservation=self.settings.max_seats_per_reservation,
+        )
+
+    @cached_property
+    def sales(self) -> SaleService:
+        return SaleService(
+            self.db, ReservationsRepository(), SalesRepository(), self.outbox, self.reservation_cache, self.events
+        )
+
+    @cached_property
+    def expiry(self) -> ExpiryService:
+        return ExpiryService(
+            self.db, ReservationsRepository(), self.outbox, self.events, batch_size=self.settings.expiry_batch_size
+        )
+
+    @cached_property
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(
+            self.db,
+            self.outbox,
+            self.publisher,
+            dead_letter_topic=f"{booking_topic(self.settings)}.dlq",
+            batch_size=self.settings.outbox_batch_size,
+            max_attempts=self.settings.outbox_max_attempts,
+            grace_seconds=self.settings.outbox_relay_grace_seconds,
+        )
+
+    @cached_property
+    def idempotency(self) -> IdempotentCommands:
+        return IdempotentCommands(self.redis, self.settings.idempotency_ttl_seconds)
+
+    @cached_property
+    def health(self) -> HealthService:
+        def redis_up() -> bool:
+            return bool(self.redis.client.ping())
+
+        def postgres_up() -> bool:
+            self.db.ping()
+            return True
+
+        return HealthService(
+            {"postgres": postgres_up, "redis": redis_up, "kafka": lambda: self.publisher.broker_reachable(2.0)}
+        )
+
+
+_container: Container | None = None
+_lock = threading.Lock()
+
+
+def container() -> Container:
+    global _container
+    if _container is None:
+        with _lock:
+            if _container is None:
+                _container = Container(get_settings())
+    return _container
+
+
+def reset_container() -> None:
+    """Forget every built object (tests use it after changing settings)."""
+    global _container
+    with _lock:
+        if _container is not None and "db" in _container.__dict__:
+            _container.db.close()
+        _container = None

@@ -1,0 +1,117 @@
+"""The only module that reads the environment.
+
+Everything the code needs to know about where it runs is collected here into one
+frozen ``Settings`` object. In AWS the connection secrets (database, Redis and Kafka
+addresses) are not baked into the function's environment: ``CONFIG_SECRET_NAME`` or
+``CONFIG_PARAMETER_NAME`` names a Secrets Manager secret or an SSM parameter holding a
+JSON object, read once per process through Powertools Parameters (which caches it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+LOCAL_DATABASE_URL = "postgresql://cinema:cinema@127.0.0.1:54329/cinema"
+LOCAL_REDIS_URL = "redis://127.0.0.1:63799/0"
+LOCAL_KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:19092"
+
+# Keys a connection secret may carry; anything else in it is a mistake worth reporting.
+SECRET_KEYS = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")
+
+
+class ConfigurationError(RuntimeError):
+    """The process cannot start because its configuration is missing or malformed."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage: str = "local"
+    database_url: str = LOCAL_DATABASE_URL
+    redis_url: str = LOCAL_REDIS_URL
+    kafka_bootstrap_servers: str = LOCAL_KAFKA_BOOTSTRAP_SERVERS
+    kafka_topic_prefix: str = "cinema"
+
+    reservation_ttl_seconds: int = Field(default=30, ge=1, le=3600)
+    max_seats_per_reservation: int = Field(default=10, ge=1, le=100)
+    seats_per_row: int = Field(default=10, ge=1, le=50)
+    lock_timeout_ms: int = Field(default=2000, ge=10)
+    statement_timeout_ms: int = Field(default=5000, ge=100)
+    seat_gate_ttl_ms: int = Field(default=5000, ge=100)
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+
+    db_pool_min_size: int = Field(default=1, ge=0)
+    db_pool_max_size: int = Field(default=10, ge=1)
+    redis_socket_timeout_seconds: float = Field(default=0.25, gt=0)
+    redis_retry_after_failure_seconds: float = Field(default=2.0, ge=0)
+    kafka_publish_timeout_seconds: float = Field(default=2.0, gt=0)
+    kafka_retry_after_failure_seconds: float = Field(default=5.0, ge=0)
+
+    outbox_relay_grace_seconds: float = Field(default=3.0, ge=0)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_batch_size: int = Field(default=200, ge=1)
+    expiry_batch_size: int = Field(default=100, ge=1)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+_ENV_FIELDS: dict[str, str] = {name.upper(): name for name in Settings.model_fields}
+
+
+def settings_from(environ: Mapping[str, str], secret: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from environment variables, overlaid by a connection secret."""
+    values: dict[str, str] = {
+        field: environ[env_name] for env_name, field in _ENV_FIELDS.items() if environ.get(env_name)
+    }
+    for key, value in (secret or {}).items():
+        values[key.lower()] = value
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid configuration: {exc}") from exc
+
+
+def _connection_secret(environ: Mapping[str, str]) -> dict[str, str] | None:
+    secret_name = environ.get("CONFIG_SECRET_NAME")
+    parameter_name = environ.get("CONFIG_PARAMETER_NAME")
+    if not secret_name and not parameter_name:
+        return None
+    # Imported here so that local runs and unit tests never touch AWS.
+    from aws_lambda_powertools.utilities import parameters
+
+    source = f"secret {secret_name}" if secret_name else f"SSM parameter {parameter_name}"
+    try:
+        if secret_name:
+            raw = parameters.get_secret(secret_name, max_age=300)
+        else:
+            raw = parameters.get_parameter(str(parameter_name), decrypt=True, max_age=300)
+    except Exception as exc:  # any failure to fetch is a startup failure, named clearly
+        raise ConfigurationError(f"cannot read connection settings from {source}: {exc}") from exc
+    return parse_connection_secret(str(raw), source)
+
+
+def parse_connection_secret(raw: str, source: str) -> dict[str, str]:
+    try:
+        document = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"{source} is not valid JSON: {exc.msg}") from exc
+    if not isinstance(document, dict):
+        raise ConfigurationError(f"{source} must be a JSON object with keys {', '.join(SECRET_KEYS)}")
+    unknown = sorted(set(document) - set(SECRET_KEYS))
+    missing = sorted(set(SECRET_KEYS) - set(document))
+    if unknown or missing:
+        raise ConfigurationError(f"{source} has unknown keys {unknown} or is missing keys {missing}")
+    if not all(isinstance(value, str) and value for value in document.values()):
+        raise ConfigurationError(f"{source} values must be non-empty strings")
+    return document
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return settings_from(os.environ, _connection_secret(os.environ))

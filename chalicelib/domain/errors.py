@@ -1,0 +1,48 @@
+"""Errors the service layer raises. They say what went wrong in business terms;
+``chalicelib.api.errors`` is the one place that turns them into HTTP answers."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "DomainError"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    code = "NotFound"
+
+
+class InvalidRequest(DomainError):
+    """The request breaks a business rule; retrying it unchanged cannot succeed."""
+
+    code = "BadRequest"
+
+
+class Conflict(DomainError):
+    """The request collides with the current state (a seat is taken, a session has sales)."""
+
+    code = "Conflict"
+
+
+class RetryLater(Conflict):
+    """The same request is being processed right now; the client should retry shortly."""
+
+    code = "RequestInProgress"
+
+    def __init__(self, message: str, retry_after_seconds: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "IdempotencyKeyReused"
+
+
+class Unavailable(DomainError):
+    """A dependency the request cannot do without (PostgreSQL) is unreachable."""
+
+    code = "ServiceUnavailable"

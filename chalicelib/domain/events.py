@@ -1,0 +1,73 @@
+"""Event envelopes published to Kafka for every state change.
+
+All booking events go to one topic, keyed by ``sessionId``: Kafka keeps order per key,
+so every consumer sees one session's history in the order it was committed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from chalicelib.domain.money import format_money
+
+EVENT_VERSION = 1
+
+
+class EventType(StrEnum):
+    RESERVATION_CREATED = "reservation.created"
+    RESERVATION_CANCELLED = "reservation.cancelled"
+    RESERVATION_EXPIRED = "reservation.expired"
+    SEAT_RELEASED = "seat.released"
+    SALE_CONFIRMED = "sale.confirmed"
+
+
+@dataclass(frozen=True, slots=True)
+class BookingEvent:
+    type: EventType
+    session_id: UUID
+    reservation_id: UUID
+    seat_ids: tuple[UUID, ...]
+    user_id: str
+    amount: Decimal | None = None
+    sale_id: UUID | None = None
+    event_id: UUID = field(default_factory=uuid.uuid4)
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def key(self) -> str:
+        return str(self.session_id)
+
+    def envelope(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "eventId": str(self.event_id),
+            "type": self.type.value,
+            "version": EVENT_VERSION,
+            "occurredAt": self.occurred_at.isoformat().replace("+00:00", "Z"),
+            "sessionId": str(self.session_id),
+            "reservationId": str(self.reservation_id),
+            "seatIds": [str(seat_id) for seat_id in self.seat_ids],
+            "userId": self.user_id,
+        }
+        if self.amount is not None:
+            body["amount"] = format_money(self.amount)
+        if self.sale_id is not None:
+            body["saleId"] = str(self.sale_id)
+        return body
+
+
+def released_and_ended(
+    ended: EventType, session_id: UUID, reservation_id: UUID, seat_ids: Iterable[UUID], user_id: str
+) -> list[BookingEvent]:
+    """A hold ending (cancel or expiry) is announced as the reservation event plus seat.released."""
+    seats = tuple(seat_ids)
+    return [
+        BookingEvent(ended, session_id, reservation_id, seats, user_id),
+        BookingEvent(EventType.SEAT_RELEASED, session_id, reservation_id, seats, user_id),
+    ]

@@ -1,0 +1,32 @@
+"""Scheduled functions: the expiry sweeper and the outbox relay.
+
+In AWS, EventBridge invokes each once a minute. Locally ``make run`` invokes the same
+handlers with real scheduled-event payloads every few seconds (infra/run_local.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from chalice import Blueprint, Rate
+from chalice.app import CloudWatchEvent
+
+from chalicelib.bootstrap import container
+
+scheduled_jobs = Blueprint(__name__)
+logger = Logger(service="cinema-jobs")
+
+
+@scheduled_jobs.schedule(Rate(1, unit=Rate.MINUTES), name="expire_reservations")
+def expire_reservations(event: CloudWatchEvent) -> dict[str, Any]:
+    expired = container().expiry.sweep()
+    logger.info("expiry sweep finished", extra={"expired": expired, "scheduledEventId": event.event_id})
+    return {"expired": expired}
+
+
+@scheduled_jobs.schedule(Rate(1, unit=Rate.MINUTES), name="relay_outbox")
+def relay_outbox(event: CloudWatchEvent) -> dict[str, Any]:
+    published = container().relay.drain()
+    logger.info("outbox relay finished", extra={"published": published, "scheduledEventId": event.event_id})
+    return {"published": published}

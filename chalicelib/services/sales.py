@@ -1,0 +1,85 @@
+"""Use cases for sales: turn a live hold into a sale, and read sales."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from chalicelib.adapters.database import Database
+from chalicelib.adapters.outbox_repository import OutboxRepository
+from chalicelib.adapters.reservation_cache import ReservationCache
+from chalicelib.adapters.reservations_repository import ReservationsRepository
+from chalicelib.adapters.sales_repository import SalesRepository
+from chalicelib.domain.errors import InvalidRequest, NotFound
+from chalicelib.domain.events import BookingEvent, EventType
+from chalicelib.domain.models import ReservationStatus, Sale
+from chalicelib.domain.money import sale_amount
+from chalicelib.services.event_dispatch import EventDispatcher
+
+
+class HoldLapsedDuringPayment(InvalidRequest):
+    pass
+
+
+class SaleService:
+    def __init__(
+        self,
+        db: Database,
+        reservations: ReservationsRepository,
+        sales: SalesRepository,
+        outbox: OutboxRepository,
+        cache: ReservationCache,
+        events: EventDispatcher,
+    ) -> None:
+        self._db = db
+        self._reservations = reservations
+        self._sales = sales
+        self._outbox = outbox
+        self._cache = cache
+        self._events = events
+
+    def confirm(self, reservation_id: UUID) -> Sale:
+        """One transaction: the reservation goes pending -> confirmed only while it is live
+        (by the database clock), then every one of its seats must go reserved -> sold, or
+        nothing happens. A racing cancel, expiry or second payment finds it no longer pending."""
+        with self._db.transaction() as cur:
+            confirmed = self._reservations.end_pending(cur, reservation_id, ReservationStatus.CONFIRMED)
+            if confirmed is None:
+                current = self._reservations.get(cur, reservation_id)
+                if current is None:
+                    raise NotFound(f"reservation {reservation_id} not found")
+                raise InvalidRequest(f"reservation is {current.status}; only a pending reservation can be paid")
+            sold = self._reservations.sell_seats(cur, reservation_id)
+            if len(sold) != len(confirmed.seat_ids):
+                # Only possible if the hold lapsed and a seat was re-held in the instant
+                # between this transaction's start and its seat update.
+                raise HoldLapsedDuringPayment("reservation expired during payment")
+            amount = sale_amount(confirmed.unit_price, len(sold))
+            sale = self._sales.insert(cur, confirmed, sorted(sold, key=lambda s: s["position"]), amount)
+            messages = self._outbox.add(
+                cur,
+                [
+                    BookingEvent(
+                        EventType.SALE_CONFIRMED,
+                        sale.session_id,
+                        sale.reservation_id,
+                        sale.seat_ids,
+                        sale.user_id,
+                        amount=sale.amount,
+                        sale_id=sale.id,
+                    )
+                ],
+            )
+        self._cache.put(confirmed)
+        self._events.after_commit(messages)
+        return sale
+
+    def get(self, sale_id: UUID) -> Sale:
+        with self._db.transaction() as cur:
+            sale = self._sales.get(cur, sale_id)
+        if sale is None:
+            raise NotFound(f"sale {sale_id} not found")
+        return sale
+
+    def for_user(self, user_id: str, *, limit: int = 100, offset: int = 0) -> list[Sale]:
+        with self._db.transaction() as cur:
+            return self._sales.for_user(cur, user_id, limit=limit, offset=offset)

@@ -150,8 +150,9 @@ def container() -> Container:
 
 
 def reset_container() -> None:
-    """Forget every built object (tests use it after changing settings)."""
+    """Forget the settings and every built object (tests use it after changing settings)."""
     global _container
+    get_settings.cache_clear()
     with _lock:
         if _container is not None and "db" in _container.__dict__:
             _container.db.close()

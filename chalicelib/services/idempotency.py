@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from aws_lambda_powertools.utilities.idempotency.persistence.redis import RedisCachePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.persistence.cache import CachePersistenceLayer
 
 from chalicelib.adapters.redis_gate import FailFastRedis
 from chalicelib.domain.errors import IdempotencyKeyReused, RetryLater
@@ -35,7 +35,7 @@ IN_PROGRESS_BUDGET_MS = 10_000
 MAX_KEY_LENGTH = 255
 
 
-class _ValidatingRedisPersistence(RedisCachePersistenceLayer):
+class _ValidatingRedisPersistence(CachePersistenceLayer):
     """Powertools' Redis layer (3.37) drops the payload hash when it records the result, so
     every replay would fail payload validation. Keep the hash on the completed record."""
 

@@ -1,0 +1,11 @@
+"""Shared test setup. Tests run against the real PostgreSQL, Redis and Kafka started by
+``make test`` (python -m infra.services up), in a database and Redis db of their own."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgresql://cinema:cinema@127.0.0.1:54329/cinema_test")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:63799/15")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("LOG_LEVEL", "WARNING")

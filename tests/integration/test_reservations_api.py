@@ -160,7 +160,8 @@ class TestIdempotency:
         status, error, _ = api.hold(session["id"], [seats[1]["id"]], headers=key)
         assert status == 422 and "different request body" in error["message"]
         assert seats[1]["id"] not in {
-            str(s) for r in db_rows("SELECT seat_ids FROM reservations WHERE session_id = %s", (session["id"],))
+            str(s)
+            for r in db_rows("SELECT seat_ids FROM reservations WHERE session_id = %s", (session["id"],))
             for s in r["seat_ids"]
         }
 

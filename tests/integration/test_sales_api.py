@@ -26,7 +26,7 @@ def test_paying_a_hold_sells_its_seats(api, session):
 
     assert [s["status"] for s in api.seats(session["id"])[:4]] == ["sold", "sold", "sold", "available"]
     assert api.get(f"/reservations/{reservation['id']}")[1]["status"] == "confirmed"
-    assert api.get(f"/sales/{sale['id']}") [1] == sale
+    assert api.get(f"/sales/{sale['id']}")[1] == sale
     stored = db_rows("SELECT amount::text AS amount FROM sales WHERE id = %s", (sale["id"],))
     assert stored == [{"amount": "59.97"}]
 

@@ -14,7 +14,15 @@ def test_create_session_answers_the_spec_shape(api):
     status, session, _ = api.post("/sessions", session_body(ticketPrice=25.00, totalSeats=20))
     assert status == 201
     assert set(session) >= {
-        "id", "movieName", "roomNumber", "startTime", "endTime", "ticketPrice", "totalSeats", "availableSeats", "createdAt"
+        "id",
+        "movieName",
+        "roomNumber",
+        "startTime",
+        "endTime",
+        "ticketPrice",
+        "totalSeats",
+        "availableSeats",
+        "createdAt",
     }
     assert session["ticketPrice"] == "25.00"
     assert session["totalSeats"] == session["availableSeats"] == 20
@@ -59,8 +67,10 @@ def test_price_keeps_exact_decimals(api):
 )
 def test_invalid_sessions_are_rejected_with_400_and_nothing_is_written(api, overrides, fragment):
     marker = f"invalid-{uuid.uuid4()}"
-    status, error, _ = api.post("/sessions", session_body(movieName=marker, **overrides) if "movieName" not in overrides
-                                else session_body(**overrides))
+    status, error, _ = api.post(
+        "/sessions",
+        session_body(movieName=marker, **overrides) if "movieName" not in overrides else session_body(**overrides),
+    )
     assert status == 400, error
     assert error["statusCode"] == 400 and error["error"] == "Bad Request"
     assert fragment in error["message"]

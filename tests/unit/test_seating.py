@@ -3,7 +3,9 @@ import pytest
 from chalicelib.domain.seating import row_label, seat_number, seat_numbers
 
 
-@pytest.mark.parametrize(("index", "label"), [(0, "A"), (1, "B"), (25, "Z"), (26, "AA"), (27, "AB"), (51, "AZ"), (52, "BA")])
+@pytest.mark.parametrize(
+    ("index", "label"), [(0, "A"), (1, "B"), (25, "Z"), (26, "AA"), (27, "AB"), (51, "AZ"), (52, "BA")]
+)
 def test_rows_are_lettered_like_spreadsheet_columns(index, label):
     assert row_label(index) == label
 

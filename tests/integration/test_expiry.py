@@ -57,7 +57,7 @@ def test_scheduled_handler_expires_lapsed_holds(api, chalice_client, short_ttl):
     response = scheduled_tick(chalice_client)
     assert response.payload["expired"] >= 1
     status, fetched, _ = api.get(f"/reservations/{reservation['id']}")
-    assert fetched["status"] == "expired" and fetched["remainingSeconds"] == 0
+    assert status == 200 and fetched["status"] == "expired" and fetched["remainingSeconds"] == 0
     assert db_rows("SELECT status FROM reservations WHERE id = %s", (reservation["id"],)) == [{"status": "expired"}]
     assert db_rows("SELECT status, reservation_id FROM seats WHERE id = %s", (seat["id"],)) == [
         {"status": "available", "reservation_id": None}

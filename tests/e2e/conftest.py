@@ -1,0 +1,149 @@
+"""End-to-end tests over HTTP against several API processes side by side.
+
+By default four ``chalice local`` processes are started on free ports, like four Lambda
+instances sharing PostgreSQL and Redis. Set ``BASE_URLS`` (comma separated) to drive an
+already running or deployed stack instead:
+
+    BASE_URLS=http://127.0.0.1:8000,http://127.0.0.1:8001 pytest tests/e2e
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from tests.e2e.driver import HttpDriver
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+INSTANCES = int(os.environ.get("E2E_INSTANCES", "4"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"API process for {url} exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/sessions?limit=1", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"API at {url} not ready after {timeout}s")
+
+
+@contextmanager
+def api_instances(count: int, **env: str) -> Iterator[list[str]]:
+    """Start ``count`` chalice local processes (with extra environment) and yield their URLs."""
+    chalice = str(Path(sys.executable).parent / "chalice")
+    processes: list[subprocess.Popen] = []
+    urls: list[str] = []
+    try:
+        for _ in range(count):
+            port = _free_port()
+            processes.append(
+                subprocess.Popen(
+                    [
+                        chalice,
+                        "local",
+                        "--no-autoreload",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--stage",
+                        "test",
+                    ],
+                    cwd=PROJECT_ROOT,
+                    env={**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING", **env},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            urls.append(f"http://127.0.0.1:{port}")
+        for url, process in zip(urls, processes, strict=True):
+            _wait_ready(url, process)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="session")
+def base_urls() -> Iterator[list[str]]:
+    configured = os.environ.get("BASE_URLS")
+    if configured:
+        yield [url.rstrip("/") for url in configured.split(",") if url.strip()]
+        return
+    with api_instances(INSTANCES) as urls:
+        yield urls
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, so a test can flush or kill it without
+    disturbing anything else."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        server = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.process = subprocess.Popen(
+            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis.from_url(self.url).ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.1)
+        raise RuntimeError("private redis did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url)
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def driver(base_urls: list[str]) -> HttpDriver:
+    return HttpDriver(base_urls)

@@ -3,15 +3,26 @@
 from chalice import Chalice
 
 from chalicelib.api.health import health_api
+from chalicelib.api.metrics import metrics_api
 from chalicelib.api.middleware import log_request
 from chalicelib.api.reservations import reservations_api
 from chalicelib.api.sales import sales_api
 from chalicelib.api.sessions import sessions_api
+from chalicelib.jobs.consumers import consumer_functions
 from chalicelib.jobs.functions import functions
 from chalicelib.jobs.scheduled import scheduled_jobs
 
 app = Chalice(app_name="cinema-ticketing")
 app.register_middleware(log_request, "http")
 
-for blueprint in (health_api, sessions_api, reservations_api, sales_api, scheduled_jobs, functions):
+for blueprint in (
+    health_api,
+    sessions_api,
+    reservations_api,
+    sales_api,
+    metrics_api,
+    scheduled_jobs,
+    consumer_functions,
+    functions,
+):
     app.register_blueprint(blueprint)

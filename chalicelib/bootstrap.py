@@ -15,16 +15,19 @@ import redis
 from chalicelib.adapters.database import Database
 from chalicelib.adapters.kafka_publisher import EventPublisher
 from chalicelib.adapters.outbox_repository import OutboxRepository
+from chalicelib.adapters.projections_repository import ProjectionsRepository
 from chalicelib.adapters.redis_gate import FailFastRedis, SeatGate
 from chalicelib.adapters.reservation_cache import ReservationCache
 from chalicelib.adapters.reservations_repository import ReservationsRepository
 from chalicelib.adapters.sales_repository import SalesRepository
 from chalicelib.adapters.sessions_repository import SessionsRepository
 from chalicelib.config import Settings, get_settings
+from chalicelib.services.consumers import AuditTrail, EventConsumer, MetricsProjection
 from chalicelib.services.event_dispatch import EventDispatcher
 from chalicelib.services.expiry import ExpiryService
 from chalicelib.services.health import HealthService
 from chalicelib.services.idempotency import IdempotentCommands
+from chalicelib.services.metrics import MetricsService
 from chalicelib.services.outbox_relay import OutboxRelay
 from chalicelib.services.reservations import ReservationService
 from chalicelib.services.sales import SaleService
@@ -117,6 +120,22 @@ class Container:
             max_attempts=self.settings.outbox_max_attempts,
             grace_seconds=self.settings.outbox_relay_grace_seconds,
         )
+
+    @cached_property
+    def projections(self) -> ProjectionsRepository:
+        return ProjectionsRepository()
+
+    @cached_property
+    def metrics_consumer(self) -> EventConsumer:
+        return EventConsumer(self.db, self.projections, MetricsProjection(self.projections), self.publisher)
+
+    @cached_property
+    def audit_consumer(self) -> EventConsumer:
+        return EventConsumer(self.db, self.projections, AuditTrail(self.projections), self.publisher)
+
+    @cached_property
+    def metrics(self) -> MetricsService:
+        return MetricsService(self.db, self.projections)
 
     @cached_property
     def idempotency(self) -> IdempotentCommands:

@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         for job, interval in (("expire_reservations", args.sweep_interval), ("relay_outbox", args.relay_interval)):
             commands.append([sys.executable, "-m", "infra.scheduler", job, "--interval", str(interval)])
             print(f"[run] worker {job} every {interval:g}s", flush=True)
+        for consumer in ("metrics", "audit"):
+            commands.append([sys.executable, "-m", "chalicelib.jobs.consumers", consumer])
+            print(f"[run] Kafka consumer {consumer}", flush=True)
     processes = [start(cmd, env) for cmd in commands]
 
     def stop(*_: object) -> None:

@@ -378,14 +378,14 @@ def ensure_topics(bootstrap: str, prefix: str) -> None:
                 raise
 
 
-def kafka_properties(layout: Layout, data_dir: Path) -> str:
+def kafka_properties(port: int, controller_port: int, data_dir: Path) -> str:
     return "\n".join(
         [
             "process.roles=broker,controller",
             "node.id=1",
-            f"controller.quorum.voters=1@127.0.0.1:{layout.kafka_controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{layout.kafka_port},CONTROLLER://127.0.0.1:{layout.kafka_controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{layout.kafka_port}",
+            f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
             "controller.listener.names=CONTROLLER",
             "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             "inter.broker.listener.name=PLAINTEXT",
@@ -404,6 +404,50 @@ def kafka_properties(layout: Layout, data_dir: Path) -> str:
     )
 
 
+def launch_kafka(home: Path, libs: Path, port: int, controller_port: int, heap: str = "768m") -> subprocess.Popen:
+    """Format (once) and start a single-node KRaft broker whose files live under ``home``."""
+    home.mkdir(parents=True, exist_ok=True)
+    data_dir = home / "data"
+    properties = home / "server.properties"
+    properties.write_text(kafka_properties(port, controller_port, data_dir))
+    classpath = f"{libs}/*"
+    java = ["java", "-cp", classpath]
+    if not (data_dir / "meta.properties").exists():
+        uuid_run = subprocess.run(
+            [*java, "kafka.tools.StorageTool", "random-uuid"], check=True, capture_output=True, text=True
+        )
+        cluster_id = uuid_run.stdout.strip().splitlines()[-1]
+        log(f"kafka: formatting KRaft storage in {data_dir}")
+        format_cmd = [
+            *java,
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            cluster_id,
+            "-c",
+            str(properties),
+            "--ignore-formatted",
+        ]
+        run(format_cmd, stdout=subprocess.DEVNULL)
+    broker_cmd = [
+        "java",
+        "-Xms128m",
+        f"-Xmx{heap}",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        "-cp",
+        classpath,
+        "kafka.Kafka",
+        str(properties),
+    ]
+    with open(home / "kafka.log", "ab") as kafka_log:
+        process = subprocess.Popen(
+            broker_cmd, stdout=kafka_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    (home / "kafka.pid").write_text(str(process.pid))
+    return process
+
+
 def kafka_up(layout: Layout) -> None:
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         log("kafka: using KAFKA_BOOTSTRAP_SERVERS, starting nothing")
@@ -415,59 +459,8 @@ def kafka_up(layout: Layout) -> None:
     if port_open(layout.kafka_port):
         log(f"kafka: already up on {layout.kafka_port}")
     else:
-        libs = kafka_libs(layout)
-        home = layout.local_dir / "kafka"
-        data_dir = home / "data"
-        properties = home / "server.properties"
-        properties.write_text(kafka_properties(layout, data_dir))
-        classpath = f"{libs}/*"
-        if not (data_dir / "meta.properties").exists():
-            cluster_id = (
-                subprocess.run(
-                    ["java", "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                )
-                .stdout.strip()
-                .splitlines()[-1]
-            )
-            log("kafka: formatting KRaft storage")
-            run(
-                [
-                    "java",
-                    "-cp",
-                    classpath,
-                    "kafka.tools.StorageTool",
-                    "format",
-                    "-t",
-                    cluster_id,
-                    "-c",
-                    str(properties),
-                    "--ignore-formatted",
-                ],
-                stdout=subprocess.DEVNULL,
-            )
         log(f"kafka: starting broker on {bootstrap}")
-        with open(home / "kafka.log", "ab") as kafka_log:
-            process = subprocess.Popen(
-                [
-                    "java",
-                    "-Xms256m",
-                    "-Xmx768m",
-                    "-XX:+UseG1GC",
-                    "-Djava.awt.headless=true",
-                    "-cp",
-                    classpath,
-                    "kafka.Kafka",
-                    str(properties),
-                ],
-                stdout=kafka_log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        (home / "kafka.pid").write_text(str(process.pid))
+        launch_kafka(layout.local_dir / "kafka", kafka_libs(layout), layout.kafka_port, layout.kafka_controller_port)
     wait_until("kafka", lambda: kafka_answers(bootstrap), timeout=120)
     ensure_topics(bootstrap, layout.topic_prefix)
     log("kafka: ready")

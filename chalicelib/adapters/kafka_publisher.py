@@ -98,6 +98,17 @@ class EventPublisher:
             self._down_until = time.monotonic() + self._retry_after
         return report
 
+    def send_now(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: dict[str, str | bytes | None]
+    ) -> None:
+        """Produce one message and wait for the broker's acknowledgement; raise if it fails."""
+        errors: list[KafkaError | None] = []
+        self.producer.produce(
+            topic, key=key, value=value, headers=headers, on_delivery=lambda error, _msg: errors.append(error)
+        )
+        if self.producer.flush(self._timeout * 5) or not errors or errors[0] is not None:
+            raise KafkaException(errors[0] if errors and errors[0] else "delivery not confirmed in time")
+
     def broker_reachable(self, timeout_seconds: float = 2.0) -> bool:
         try:
             metadata = self.producer.list_topics(timeout=timeout_seconds)

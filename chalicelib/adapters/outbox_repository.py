@@ -22,6 +22,7 @@ class OutboxMessage:
     key: str
     payload: dict[str, Any]
     attempts: int
+    behind_unpublished: bool = False
 
 
 def _message(row: dict[str, Any]) -> OutboxMessage:
@@ -40,18 +41,44 @@ class OutboxRepository:
         self.topic = topic
 
     def add(self, cur: Cursor, events: Sequence[BookingEvent]) -> list[OutboxMessage]:
+        """Insert events in one round trip. Each returned message says whether an older
+        event with the same key is still unpublished: the fast path must then leave it to
+        the relay, or Kafka would see that session's events out of order."""
         if not events:
             return []
-        cur.executemany(
+        envelopes = [event.envelope() for event in events]
+        cur.execute(
             """
             INSERT INTO outbox (event_id, event_type, topic, message_key, payload)
-            VALUES (%s, %s, %s, %s, %s)
+            SELECT event_id, event_type, %(topic)s, message_key, payload
+            FROM unnest(%(event_ids)s::uuid[], %(types)s::text[], %(keys)s::text[], %(payloads)s::jsonb[])
+                 WITH ORDINALITY AS e(event_id, event_type, message_key, payload, n)
+            ORDER BY n
+            RETURNING id, event_id,
+                EXISTS (SELECT 1 FROM outbox older
+                        WHERE older.message_key = outbox.message_key AND older.published_at IS NULL
+                          AND older.dead_at IS NULL) AS behind_unpublished
             """,
-            [(e.event_id, e.type.value, self.topic, e.key, Jsonb(e.envelope())) for e in events],
+            {
+                "topic": self.topic,
+                "event_ids": [event.event_id for event in events],
+                "types": [event.type.value for event in events],
+                "keys": [event.key for event in events],
+                "payloads": [Jsonb(envelope) for envelope in envelopes],
+            },
         )
+        rows = {row["event_id"]: row for row in cur.fetchall()}
         return [
-            OutboxMessage(id=0, event_id=e.event_id, topic=self.topic, key=e.key, payload=e.envelope(), attempts=0)
-            for e in events
+            OutboxMessage(
+                id=rows[event.event_id]["id"],
+                event_id=event.event_id,
+                topic=self.topic,
+                key=event.key,
+                payload=envelope,
+                attempts=0,
+                behind_unpublished=rows[event.event_id]["behind_unpublished"],
+            )
+            for event, envelope in zip(events, envelopes, strict=True)
         ]
 
     def claim_due(self, cur: Cursor, *, limit: int, grace_seconds: float) -> list[OutboxMessage]:

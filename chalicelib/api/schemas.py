@@ -27,6 +27,7 @@ from pydantic import (
 from chalicelib.domain.models import MovieSession, Reservation, Sale, Seat
 from chalicelib.domain.money import format_money
 from chalicelib.domain.seating import MAX_SEATS, MIN_SEATS
+from chalicelib.services.metrics import AllMetrics, Counters, SessionMetrics, SessionTotals
 
 MAX_SEAT_IDS_IN_REQUEST = 100
 
@@ -214,3 +215,81 @@ class ErrorResponse(ResponseModel):
     error: str
     message: str
     details: list[str] | None = None
+
+
+class CountersResponse(ResponseModel):
+    reservationsCreated: int
+    seatsReserved: int
+    reservationsCancelled: int
+    reservationsExpired: int
+    seatsReleased: int
+    sales: int
+    seatsSold: int
+    revenue: Money
+    conversionRate: Annotated[Decimal, PlainSerializer(format_money, return_type=str)]
+
+    @classmethod
+    def of(cls, c: Counters) -> CountersResponse:
+        return cls(
+            reservationsCreated=c.reservations_created,
+            seatsReserved=c.seats_reserved,
+            reservationsCancelled=c.reservations_cancelled,
+            reservationsExpired=c.reservations_expired,
+            seatsReleased=c.seats_released,
+            sales=c.sales,
+            seatsSold=c.seats_sold,
+            revenue=c.revenue,
+            conversionRate=c.conversion_rate,
+        )
+
+
+class DailyCountersResponse(CountersResponse):
+    date: str
+
+
+class SessionMetricsResponse(ResponseModel):
+    sessionId: UUID
+    lifetime: CountersResponse
+    daily: list[DailyCountersResponse]
+
+    @classmethod
+    def of(cls, m: SessionMetrics) -> SessionMetricsResponse:
+        return cls(
+            sessionId=m.session_id,
+            lifetime=CountersResponse.of(m.lifetime),
+            daily=[
+                DailyCountersResponse(date=day.isoformat(), **CountersResponse.of(c).model_dump()) for day, c in m.daily
+            ],
+        )
+
+
+class SessionTotalsResponse(CountersResponse):
+    sessionId: UUID
+    movieName: str | None
+
+
+class AllMetricsResponse(ResponseModel):
+    totals: CountersResponse
+    sessions: list[SessionTotalsResponse]
+    topSessions: list[SessionTotalsResponse]
+
+    @classmethod
+    def of(cls, m: AllMetrics) -> AllMetricsResponse:
+        def row(s: SessionTotals) -> SessionTotalsResponse:
+            return SessionTotalsResponse(
+                sessionId=s.session_id, movieName=s.movie_name, **CountersResponse.of(s.counters).model_dump()
+            )
+
+        return cls(
+            totals=CountersResponse.of(m.totals),
+            sessions=[row(s) for s in m.sessions],
+            topSessions=[row(s) for s in m.top_sessions],
+        )
+
+
+class AuditEventResponse(ResponseModel):
+    eventId: UUID
+    type: str
+    occurredAt: Timestamp
+    recordedAt: Timestamp
+    event: dict[str, Any]

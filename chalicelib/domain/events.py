@@ -6,6 +6,7 @@ so every consumer sees one session's history in the order it was committed.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -71,3 +72,54 @@ def released_and_ended(
         BookingEvent(ended, session_id, reservation_id, seats, user_id),
         BookingEvent(EventType.SEAT_RELEASED, session_id, reservation_id, seats, user_id),
     ]
+
+
+class PoisonMessage(ValueError):
+    """A message that can never be processed, however often it is retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedEvent:
+    """An event as a consumer sees it, with where it came from on Kafka."""
+
+    event_id: UUID
+    type: EventType
+    occurred_at: datetime
+    session_id: UUID
+    reservation_id: UUID
+    seat_ids: tuple[UUID, ...]
+    user_id: str
+    amount: Decimal | None
+    payload: dict[str, Any]
+    topic: str
+    partition: int
+    offset: int
+
+
+def parse_received(value: bytes | None, *, topic: str, partition: int, offset: int) -> ReceivedEvent:
+    """Decode and check an event envelope; anything malformed is a PoisonMessage."""
+    try:
+        payload = json.loads(value or b"")
+        if not isinstance(payload, dict):
+            raise PoisonMessage("event is not a JSON object")
+        if payload.get("version") != EVENT_VERSION:
+            raise PoisonMessage(f"unsupported event version {payload.get('version')!r}")
+        amount = payload.get("amount")
+        return ReceivedEvent(
+            event_id=UUID(payload["eventId"]),
+            type=EventType(payload["type"]),
+            occurred_at=datetime.fromisoformat(payload["occurredAt"].replace("Z", "+00:00")),
+            session_id=UUID(payload["sessionId"]),
+            reservation_id=UUID(payload["reservationId"]),
+            seat_ids=tuple(UUID(seat) for seat in payload["seatIds"]),
+            user_id=str(payload["userId"]),
+            amount=Decimal(amount) if amount is not None else None,
+            payload=payload,
+            topic=topic,
+            partition=partition,
+            offset=offset,
+        )
+    except PoisonMessage:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as exc:
+        raise PoisonMessage(f"malformed event: {exc!r}") from exc

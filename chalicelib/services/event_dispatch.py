@@ -26,8 +26,12 @@ class EventDispatcher:
     def after_commit(self, messages: Sequence[OutboxMessage]) -> None:
         if not messages or self._publisher.recently_failed:
             return
+        waiting_keys = {m.key for m in messages if m.behind_unpublished}
+        sendable = [m for m in messages if m.key not in waiting_keys]
+        if not sendable:
+            return
         try:
-            report = self._publisher.publish(messages)
+            report = self._publisher.publish(sendable)
             if report.delivered:
                 with self._db.transaction() as cur:
                     self._outbox.mark_published(cur, report.delivered)

@@ -1,0 +1,153 @@
+"""Kafka consumers as Lambda functions (AWS: triggered by an MSK event-source mapping) and
+as long-running processes (locally: ``python -m chalicelib.jobs.consumers metrics``)."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import logging
+import signal
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from chalice import Blueprint
+
+from chalicelib.bootstrap import booking_topic, container
+from chalicelib.services.consumers import TRANSIENT_ERRORS, EventConsumer, Outcome, RawRecord
+
+consumer_functions = Blueprint(__name__)
+logger = Logger(service="cinema-consumers")
+
+
+def records_of_msk_event(event: dict[str, Any]) -> list[RawRecord]:
+    """Flatten an MSK event (records grouped by "topic-partition", base64 key and value)
+    into records in partition and offset order."""
+    records = []
+    for batch in event.get("records", {}).values():
+        for item in batch:
+            records.append(
+                RawRecord(
+                    topic=item["topic"],
+                    partition=int(item["partition"]),
+                    offset=int(item["offset"]),
+                    key=base64.b64decode(item["key"]) if item.get("key") else None,
+                    value=base64.b64decode(item["value"]) if item.get("value") else None,
+                )
+            )
+    return sorted(records, key=lambda r: (r.topic, r.partition, r.offset))
+
+
+def handle_msk_event(consumer: EventConsumer, event: dict[str, Any]) -> dict[str, int]:
+    # A transient error propagates: Lambda fails the batch and the event-source mapping
+    # delivers it again; records applied before the failure are recognised as duplicates.
+    outcomes = Counter(consumer.handle(record).value for record in records_of_msk_event(event))
+    logger.info("consumed batch", extra={"consumer": consumer.name, **outcomes})
+    return dict(outcomes)
+
+
+@consumer_functions.lambda_function(name="metrics_consumer")
+def metrics_consumer(event: dict[str, Any], context: Any) -> dict[str, int]:
+    return handle_msk_event(container().metrics_consumer, event)
+
+
+@consumer_functions.lambda_function(name="audit_consumer")
+def audit_consumer(event: dict[str, Any], context: Any) -> dict[str, int]:
+    return handle_msk_event(container().audit_consumer, event)
+
+
+class ConsumerLoop:
+    """Local long-running consumer. Offsets are committed only after the record's work
+    has committed (or it was dead-lettered), one record at a time."""
+
+    def __init__(self, consumer: EventConsumer, bootstrap_servers: str, topic: str, group_id: str) -> None:
+        from confluent_kafka import Consumer
+
+        self.consumer = consumer
+        self._kafka = Consumer(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                "group.id": group_id,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "isolation.level": "read_committed",
+                "logger": logging.getLogger("confluent_kafka.consumer"),
+            }
+        )
+        self._kafka.subscribe([topic])
+        self._running = True
+        self.outcomes: Counter[str] = Counter()
+
+    def stop(self) -> None:
+        self._running = False
+
+    def run(self, *, max_seconds: float | None = None, idle_exit_seconds: float | None = None) -> Counter[str]:
+        started = last_message = time.monotonic()
+        retry_delay = 0.5
+        try:
+            while self._running:
+                now = time.monotonic()
+                if max_seconds is not None and now - started > max_seconds:
+                    break
+                if idle_exit_seconds is not None and now - last_message > idle_exit_seconds:
+                    break
+                message = self._kafka.poll(0.5)
+                if message is None:
+                    continue
+                if message.error():
+                    logger.warning("kafka consumer error: %s", message.error())
+                    continue
+                last_message = time.monotonic()
+                record = RawRecord(
+                    topic=str(message.topic()),
+                    partition=int(message.partition() or 0),
+                    offset=int(message.offset() or 0),
+                    key=message.key(),
+                    value=message.value(),
+                )
+                while self._running:
+                    try:
+                        outcome = self.consumer.handle(record)
+                        break
+                    except TRANSIENT_ERRORS as exc:
+                        logger.warning("transient failure, retrying in %.1fs: %s", retry_delay, exc)
+                        time.sleep(retry_delay)
+                        retry_delay = min(retry_delay * 2, 30.0)
+                else:
+                    break
+                retry_delay = 0.5
+                self.outcomes[outcome.value] += 1
+                self._kafka.commit(message=message, asynchronous=False)
+        finally:
+            self._kafka.close()
+        return self.outcomes
+
+
+def loop_for(name: str, group_id: str | None = None) -> ConsumerLoop:
+    services = container()
+    consumer = {"metrics": services.metrics_consumer, "audit": services.audit_consumer}[name]
+    return ConsumerLoop(
+        consumer,
+        services.settings.kafka_bootstrap_servers,
+        booking_topic(services.settings),
+        group_id or f"{services.settings.kafka_topic_prefix}.{name}",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="run a booking-event consumer")
+    parser.add_argument("name", choices=["metrics", "audit"])
+    args = parser.parse_args(argv)
+    loop = loop_for(args.name)
+    signal.signal(signal.SIGTERM, lambda *_: loop.stop())
+    signal.signal(signal.SIGINT, lambda *_: loop.stop())
+    loop.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+__all__ = ["ConsumerLoop", "Outcome", "handle_msk_event", "records_of_msk_event"]

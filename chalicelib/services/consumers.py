@@ -1,0 +1,132 @@
+"""Kafka consumers of booking events: the metrics projection and the audit trail.
+
+Each consumer applies an event and records its event id in the same database transaction,
+so a redelivered event is skipped and nothing is counted twice. What happens on failure:
+
+- infrastructure trouble (database unreachable, lock busy) is transient: the record is
+  retried, and its offset is not committed until it succeeds;
+- a message that fails ``max_attempts`` times for any other reason, or cannot even be
+  decoded, is poison: it is copied to ``<topic>.dlq`` with the error and processing moves on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from chalicelib.adapters.database import Cursor, Database
+from chalicelib.adapters.kafka_publisher import EventPublisher
+from chalicelib.adapters.projections_repository import ProjectionsRepository
+from chalicelib.domain.errors import Conflict, Unavailable
+from chalicelib.domain.events import PoisonMessage, ReceivedEvent, parse_received
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (Unavailable, Conflict)
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    DEAD_LETTERED = "dead-lettered"
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+class Projection(Protocol):
+    name: str
+
+    def apply(self, cur: Cursor, event: ReceivedEvent) -> None: ...
+
+
+class MetricsProjection:
+    name = "metrics"
+
+    def __init__(self, repository: ProjectionsRepository) -> None:
+        self._repository = repository
+
+    def apply(self, cur: Cursor, event: ReceivedEvent) -> None:
+        self._repository.add_to_metrics(cur, event)
+
+
+class AuditTrail:
+    name = "audit"
+
+    def __init__(self, repository: ProjectionsRepository) -> None:
+        self._repository = repository
+
+    def apply(self, cur: Cursor, event: ReceivedEvent) -> None:
+        self._repository.record_audit(cur, event)
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        db: Database,
+        repository: ProjectionsRepository,
+        projection: Projection,
+        publisher: EventPublisher,
+        *,
+        max_attempts: int = 3,
+        backoff_seconds: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._db = db
+        self._repository = repository
+        self.projection = projection
+        self._publisher = publisher
+        self._max_attempts = max_attempts
+        self._backoff = backoff_seconds
+        self._sleep = sleep
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    def handle(self, record: RawRecord) -> Outcome:
+        """Apply one record. Raises a transient error if it should be retried later
+        (its offset must then not be committed)."""
+        try:
+            event = parse_received(record.value, topic=record.topic, partition=record.partition, offset=record.offset)
+        except PoisonMessage as exc:
+            return self._dead_letter(record, str(exc), attempts=1)
+        last_error = ""
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                with self._db.transaction() as cur:
+                    if not self._repository.first_delivery(cur, self.name, event.event_id):
+                        return Outcome.DUPLICATE
+                    self.projection.apply(cur, event)
+                return Outcome.APPLIED
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as exc:  # anything else is about this message: retry, then dead-letter
+                last_error = repr(exc)
+                logger.warning("consumer %s failed on %s (attempt %d): %s", self.name, event.event_id, attempt, exc)
+                if attempt < self._max_attempts:
+                    self._sleep(self._backoff * 2 ** (attempt - 1))
+        return self._dead_letter(record, last_error, attempts=self._max_attempts)
+
+    def _dead_letter(self, record: RawRecord, error: str, attempts: int) -> Outcome:
+        headers: dict[str, str | bytes | None] = {
+            "consumer": self.name,
+            "error": error[:1000],
+            "attempts": str(attempts),
+            "originalTopic": record.topic,
+            "originalPartition": str(record.partition),
+            "originalOffset": str(record.offset),
+        }
+        self._publisher.send_now(f"{record.topic}.dlq", record.key, record.value, headers)
+        logger.error("consumer %s sent a poison message to %s.dlq: %s", self.name, record.topic, error)
+        return Outcome.DEAD_LETTERED

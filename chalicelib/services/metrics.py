@@ -1,0 +1,91 @@
+"""Read side of the consumers' projections: sales metrics and the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from chalicelib.adapters.database import Database
+from chalicelib.adapters.projections_repository import ProjectionsRepository
+from chalicelib.adapters.sessions_repository import SessionsRepository
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.money import to_money
+
+TOP_SESSIONS = 5
+
+
+@dataclass
+class Counters:
+    reservations_created: int = 0
+    seats_reserved: int = 0
+    reservations_cancelled: int = 0
+    reservations_expired: int = 0
+    seats_released: int = 0
+    sales: int = 0
+    seats_sold: int = 0
+    revenue: Decimal = field(default_factory=lambda: Decimal("0"))
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Counters:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+    def __add__(self, other: Counters) -> Counters:
+        return Counters(**{name: getattr(self, name) + getattr(other, name) for name in self.__dataclass_fields__})
+
+    @property
+    def conversion_rate(self) -> Decimal:
+        """Share of reservations that became sales, as a percentage."""
+        if not self.reservations_created:
+            return Decimal("0.00")
+        return to_money(Decimal(self.sales) * 100 / Decimal(self.reservations_created))
+
+
+@dataclass(frozen=True)
+class SessionMetrics:
+    session_id: UUID
+    lifetime: Counters
+    daily: list[tuple[date, Counters]]
+
+
+@dataclass(frozen=True)
+class SessionTotals:
+    session_id: UUID
+    movie_name: str | None
+    counters: Counters
+
+
+@dataclass(frozen=True)
+class AllMetrics:
+    totals: Counters
+    sessions: list[SessionTotals]
+    top_sessions: list[SessionTotals]
+
+
+class MetricsService:
+    def __init__(self, db: Database, projections: ProjectionsRepository) -> None:
+        self._db = db
+        self._projections = projections
+
+    def for_session(self, session_id: UUID) -> SessionMetrics:
+        with self._db.transaction() as cur:
+            rows = self._projections.session_metrics(cur, session_id)
+            if not rows and SessionsRepository().get(cur, session_id) is None:
+                raise NotFound(f"session {session_id} not found")
+        daily = [(row["day"], Counters.of(row)) for row in rows]
+        lifetime = sum((counters for _, counters in daily), Counters())
+        return SessionMetrics(session_id, lifetime, daily)
+
+    def overall(self) -> AllMetrics:
+        with self._db.transaction() as cur:
+            rows = self._projections.lifetime_by_session(cur)
+        sessions = [SessionTotals(row["session_id"], row["movie_name"], Counters.of(row)) for row in rows]
+        totals = sum((s.counters for s in sessions), Counters())
+        top = [s for s in sessions if s.counters.seats_sold > 0][:TOP_SESSIONS]
+        return AllMetrics(totals, sessions, top)
+
+    def audit_of_reservation(self, reservation_id: UUID) -> list[dict[str, Any]]:
+        with self._db.transaction() as cur:
+            return self._projections.audit_of_reservation(cur, reservation_id)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
 
 @dataclass(frozen=True)
@@ -24,27 +25,23 @@ class Delivered:
         return json.loads(self.raw or b"null")
 
 
-def read_topic(bootstrap: str, topic: str, *, idle_seconds: float = 3.0, max_seconds: float = 60.0) -> list[Delivered]:
-    """Everything on ``topic`` from the beginning, read until nothing new arrives."""
+def read_topic(bootstrap: str, topic: str, *, max_seconds: float = 60.0) -> list[Delivered]:
+    """Everything on ``topic``, read from the start of every partition up to its current end
+    (high watermark): exact, and with no consumer-group rebalance to wait for."""
     consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reader-{uuid.uuid4()}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
+        {"bootstrap.servers": bootstrap, "group.id": f"reader-{uuid.uuid4()}", "enable.auto.commit": False}
     )
-    consumer.subscribe([topic])
-    found: list[Delivered] = []
-    import time
-
-    started = last = time.monotonic()
     try:
-        while time.monotonic() - last < idle_seconds and time.monotonic() - started < max_seconds:
+        partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions}
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        remaining = {p for p, end in ends.items() if end > 0}
+        found: list[Delivered] = []
+        deadline = time.monotonic() + max_seconds
+        while remaining and time.monotonic() < deadline:
             message = consumer.poll(0.5)
             if message is None or message.error():
                 continue
-            last = time.monotonic()
             found.append(
                 Delivered(
                     topic=message.topic(),
@@ -55,9 +52,12 @@ def read_topic(bootstrap: str, topic: str, *, idle_seconds: float = 3.0, max_sec
                     raw=message.value(),
                 )
             )
+            if message.offset() + 1 >= ends[message.partition()]:
+                remaining.discard(message.partition())
+        assert not remaining, f"could not read {topic} to its end within {max_seconds}s"
+        return found
     finally:
         consumer.close()
-    return found
 
 
 def produce_raw(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:

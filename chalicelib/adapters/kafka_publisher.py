@@ -41,6 +41,8 @@ class EventPublisher:
             "message.timeout.ms": 30000,
             "socket.connection.setup.timeout.ms": 3000,
             "client.id": "cinema-api",
+            # librdkafka's own log lines go through Python logging (JSON in Lambda), not raw stderr.
+            "logger": logging.getLogger("confluent_kafka.producer"),
         }
         self._timeout = publish_timeout_seconds
         self._retry_after = retry_after_failure_seconds

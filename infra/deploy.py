@@ -967,15 +967,24 @@ class Deployer:
                 lam.update_event_source_mapping(UUID=keep["UUID"], BatchSize=MSK_BATCH_SIZE)
                 self.change(f"updated event-source mapping {keep['UUID']} of {name}")
             return keep["UUID"]
-        created = lam.create_event_source_mapping(
-            EventSourceArn=cluster_arn,
-            FunctionName=name,
-            Topics=[self.options.kafka_topic],
-            StartingPosition="TRIM_HORIZON",
-            BatchSize=MSK_BATCH_SIZE,
-            Enabled=True,
-            AmazonManagedKafkaEventSourceConfig={"ConsumerGroupId": self.names.consumer_group(spec.name)},
-        )
+        try:
+            created = lam.create_event_source_mapping(
+                EventSourceArn=cluster_arn,
+                FunctionName=name,
+                Topics=[self.options.kafka_topic],
+                StartingPosition="TRIM_HORIZON",
+                BatchSize=MSK_BATCH_SIZE,
+                Enabled=True,
+                AmazonManagedKafkaEventSourceConfig={"ConsumerGroupId": self.names.consumer_group(spec.name)},
+            )
+        except ClientError as exc:
+            if self.aws.is_aws:
+                raise
+            # moto 5.2 accepts only SQS, DynamoDB and Kinesis sources; LocalStack's MSK support is not free.
+            raise DeployError(
+                f"{self.aws.endpoint_url} refused an MSK event-source mapping ({exc}); "
+                "deploy with --no-msk to skip the consumers' mappings on this emulator"
+            ) from exc
         self.change(f"created event-source mapping {created['UUID']} ({self.options.kafka_topic}) -> {name}")
         return created["UUID"]
 

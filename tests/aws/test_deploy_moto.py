@@ -452,6 +452,27 @@ def test_dev_runs_in_the_vpc_and_reads_its_secret(dev, aws):
     assert inventory(aws, PREFIX)["functions"] == len(dev.function_arns)
 
 
+def test_no_msk_removes_the_consumers_mappings(dev, endpoint, chalice_package, aws):
+    options = Options(
+        stage="dev", endpoint_url=endpoint, region=REGION, package_dir=chalice_package("dev").directory, no_msk=True
+    )
+    result = deploy_tool.deploy(options)
+    # The mappings go, and so do the consumers' Kafka permissions.
+    assert sorted(result.changes) == sorted(
+        [
+            f"deleted event-source mapping {dev.event_source_mappings[c]} of {DEV_PREFIX}-{c} (--no-msk)"
+            for c in MSK_CONSUMERS
+        ]
+        + [f"updated policy of role {DEV_PREFIX}-{c}" for c in MSK_CONSUMERS]
+    )
+    for consumer in MSK_CONSUMERS:
+        role = f"{DEV_PREFIX}-{consumer}"
+        policy = aws.iam.get_role_policy(RoleName=role, PolicyName=role)["PolicyDocument"]
+        assert not [s for s in policy["Statement"] if s["Sid"].startswith("Msk")]
+    assert inventory(aws, DEV_PREFIX)["event_source_mappings"] == 0
+    assert deploy_tool.deploy(options).changes == []
+
+
 def test_aws_deploys_refuse_placeholders_and_missing_dependencies(chalice_package):
     """Against AWS (no endpoint) the checks stop the deploy before any call is made."""
     package = chalice_package("dev")

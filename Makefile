@@ -47,3 +47,32 @@ stop:
 
 clean: stop
 	rm -rf .local $(VENV)
+
+# ---------------------------------------------------------------------------------------
+# AWS deployment (docs/deploy.md). `make deploy-local` deploys the stage `local` to LocalStack
+# (`docker compose up -d localstack`); `make deploy STAGE=dev` deploys to AWS itself, or to any
+# AWS-compatible endpoint with AWS_ENDPOINT_URL=http://host:port (LocalStack, a moto server).
+# DEPLOY_ARGS adds options, e.g. DEPLOY_ARGS="--msk-cluster-arn arn:aws:kafka:..." or "--no-msk".
+LOCALSTACK_URL ?= http://127.0.0.1:4566
+DEPLOY_ARGS ?=
+AWS_ENDPOINT_URL ?=
+DEPLOY := $(BIN)/python -m infra.deploy
+ENDPOINT_FLAG = $(if $(AWS_ENDPOINT_URL),--endpoint-url $(AWS_ENDPOINT_URL))
+
+.PHONY: deploy-local destroy-local localstack-url deploy destroy
+
+deploy-local: $(BIN)/.installed
+	$(DEPLOY) deploy --stage local --endpoint-url $(LOCALSTACK_URL) $(DEPLOY_ARGS)
+
+destroy-local: $(BIN)/.installed
+	$(DEPLOY) destroy --stage local --endpoint-url $(LOCALSTACK_URL)
+
+# Prints only the URL: curl "$$(make -s localstack-url)/sessions"
+localstack-url: $(BIN)/.installed
+	@$(DEPLOY) url --stage local --endpoint-url $(LOCALSTACK_URL)
+
+deploy: $(BIN)/.installed
+	$(DEPLOY) deploy --stage $(STAGE) $(ENDPOINT_FLAG) $(DEPLOY_ARGS)
+
+destroy: $(BIN)/.installed
+	$(DEPLOY) destroy --stage $(STAGE) $(ENDPOINT_FLAG)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
@@ -43,12 +42,6 @@ CONNECTIONS = {
 DEV_MSK = "arn:aws:kafka:us-east-1:123456789012:cluster/cinema-dev/6f1c2a3b-1111-2222-3333-444455556666-2"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
@@ -58,7 +51,7 @@ def endpoint() -> Iterator[str]:
         patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         patch.setenv("AWS_DEFAULT_REGION", REGION)
         fill_moto_gaps(patch)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)  # any free port
         server.start()
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"

@@ -11,11 +11,11 @@ STAGE ?= local
 TEST_DATABASE_URL ?= postgresql://cinema:cinema@127.0.0.1:54329/cinema_test
 TEST_REDIS_URL ?= redis://127.0.0.1:63799/15
 
-.PHONY: run test stop services status migrate lint typecheck pytest clean
+.PHONY: run test stop services status migrate lint typecheck pytest clean browser token
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "pip>=24,<26.3"
 	$(BIN)/pip install -q -r requirements-dev.txt
 	@touch $@
 
@@ -38,7 +38,15 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy chalicelib
 
-test: services lint typecheck
+# Debian's Chromium and its driver, for the test that renders /api-docs in a real browser.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+token: $(BIN)/.installed
+	@$(BIN)/python -m infra.dev_token $(USER) $(if $(ADMIN),--admin) --stage $(if $(TOKEN_STAGE),$(TOKEN_STAGE),local)
+
+test: services browser lint typecheck
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m chalicelib.jobs.migrate
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 

@@ -2,6 +2,8 @@
 
 from chalice import Chalice
 
+from chalicelib.api.auth import auth_api
+from chalicelib.api.docs import docs_api
 from chalicelib.api.health import health_api
 from chalicelib.api.metrics import metrics_api
 from chalicelib.api.middleware import log_request
@@ -16,11 +18,13 @@ app = Chalice(app_name="cinema-ticketing")
 app.register_middleware(log_request, "http")
 
 for blueprint in (
+    auth_api,
     health_api,
     sessions_api,
     reservations_api,
     sales_api,
     metrics_api,
+    docs_api,
     scheduled_jobs,
     consumer_functions,
     functions,

@@ -16,11 +16,13 @@ from chalicelib.adapters.database import Database
 from chalicelib.adapters.kafka_publisher import EventPublisher
 from chalicelib.adapters.outbox_repository import OutboxRepository
 from chalicelib.adapters.projections_repository import ProjectionsRepository
+from chalicelib.adapters.rate_limiter import RateLimiter
 from chalicelib.adapters.redis_gate import FailFastRedis, SeatGate
 from chalicelib.adapters.reservation_cache import ReservationCache
 from chalicelib.adapters.reservations_repository import ReservationsRepository
 from chalicelib.adapters.sales_repository import SalesRepository
 from chalicelib.adapters.sessions_repository import SessionsRepository
+from chalicelib.adapters.tokens import TokenVerifier
 from chalicelib.config import Settings, get_settings
 from chalicelib.services.consumers import AuditTrail, EventConsumer, MetricsProjection
 from chalicelib.services.event_dispatch import EventDispatcher
@@ -95,6 +97,7 @@ class Container:
             self.events,
             ttl_seconds=self.settings.reservation_ttl_seconds,
             max_seats_per_reservation=self.settings.max_seats_per_reservation,
+            max_held_seats_per_user=self.settings.max_held_seats_per_user,
         )
 
     @cached_property
@@ -136,6 +139,22 @@ class Container:
     @cached_property
     def metrics(self) -> MetricsService:
         return MetricsService(self.db, self.projections)
+
+    @cached_property
+    def tokens(self) -> TokenVerifier:
+        s = self.settings
+        return TokenVerifier(
+            issuer=s.jwt_issuer,
+            audience=s.jwt_audience,
+            algorithms=s.jwt_algorithms,
+            secret=s.jwt_secret,
+            public_key=s.jwt_public_key,
+            leeway_seconds=s.jwt_leeway_seconds,
+        )
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        return RateLimiter(self.redis, self.settings.rate_limit_window_seconds)
 
     @cached_property
     def idempotency(self) -> IdempotentCommands:

@@ -60,15 +60,33 @@ class Settings(BaseModel):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # Authentication. "jwt" unless a stage says otherwise; "off" trusts the userId in the
+    # body and exists only for local development with the original spec's clients.
+    auth_mode: Literal["jwt", "off"] = "jwt"
+    jwt_issuer: str = "cinema-ticketing"
+    jwt_audience: str = "cinema-api"
+    jwt_algorithms: tuple[str, ...] = ("RS256",)
+    jwt_public_key: str | None = None
+    jwt_secret: str | None = None
+    jwt_leeway_seconds: int = Field(default=5, ge=0, le=60)
+
+    # Abuse limits.
+    max_held_seats_per_user: int = Field(default=20, ge=1)
+    rate_limit_per_user: int = Field(default=120, ge=1)
+    rate_limit_per_ip: int = Field(default=1200, ge=1)
+    rate_limit_window_seconds: int = Field(default=60, ge=1)
+
 
 _ENV_FIELDS: dict[str, str] = {name.upper(): name for name in Settings.model_fields}
 
 
 def settings_from(environ: Mapping[str, str], secret: Mapping[str, str] | None = None) -> Settings:
     """Build settings from environment variables, overlaid by a connection secret."""
-    values: dict[str, str] = {
+    values: dict[str, object] = {
         field: environ[env_name] for env_name, field in _ENV_FIELDS.items() if environ.get(env_name)
     }
+    if isinstance(values.get("jwt_algorithms"), str):
+        values["jwt_algorithms"] = tuple(a.strip() for a in str(values["jwt_algorithms"]).split(",") if a.strip())
     for key, value in (secret or {}).items():
         values[key.lower()] = value
     try:
@@ -110,6 +128,13 @@ def parse_connection_secret(raw: str, source: str) -> dict[str, str]:
     if not all(isinstance(value, str) and value for value in document.values()):
         raise ConfigurationError(f"{source} values must be non-empty strings")
     return document
+
+
+def auth_enabled_at_import() -> bool:
+    """Whether routes get the JWT authorizer attached. Read when the app module is imported
+    (``chalice local`` and ``chalice package`` set the stage's variables first); anything but
+    an explicit AUTH_MODE=off means authentication is on."""
+    return os.environ.get("AUTH_MODE", "jwt") != "off"
 
 
 @lru_cache(maxsize=1)

@@ -78,13 +78,14 @@ class ProjectionsRepository:
             ),
         )
 
-    def audit_of_reservation(self, cur: Cursor, reservation_id: UUID) -> list[dict[str, Any]]:
+    def audit_of_reservation(self, cur: Cursor, reservation_id: UUID, owner: str | None) -> list[dict[str, Any]]:
         cur.execute(
             """
             SELECT event_id, event_type, occurred_at, recorded_at, payload FROM audit_events
-            WHERE reservation_id = %s ORDER BY occurred_at, kafka_partition, kafka_offset
+            WHERE reservation_id = %(id)s AND (%(owner)s::text IS NULL OR user_id = %(owner)s)
+            ORDER BY occurred_at, kafka_partition, kafka_offset
             """,
-            (reservation_id,),
+            {"id": reservation_id, "owner": owner},
         )
         return cur.fetchall()
 

@@ -110,6 +110,20 @@ class ReservationsRepository:
         )
         return _reservation(cur.fetchone())  # type: ignore[arg-type]
 
+    def lock_holder(self, cur: Cursor, user_id: str) -> int:
+        """Serialise this user's holds until commit, then count the seats they hold live.
+        Two statements on purpose: the count must see everything committed before the lock
+        was granted, so it cannot share the lock's snapshot."""
+        cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (f"holder:{user_id}",))
+        cur.execute(
+            """
+            SELECT coalesce(sum(cardinality(seat_ids)), 0)::int AS held FROM reservations
+            WHERE user_id = %s AND status = 'pending' AND expires_at > now()
+            """,
+            (user_id,),
+        )
+        return int(cur.fetchone()["held"])  # type: ignore[index]
+
     def diagnose_failed_claim(self, cur: Cursor, session_id: UUID, seat_ids: Sequence[UUID]) -> str:
         """Why a claim came back short: 'no_session', 'started', 'foreign_seats' or 'taken'."""
         cur.execute(
@@ -129,8 +143,13 @@ class ReservationsRepository:
             return "started"
         return "taken"
 
-    def get(self, cur: Cursor, reservation_id: UUID) -> Reservation | None:
-        cur.execute(f"SELECT {_RESERVATION_COLUMNS} FROM reservations r WHERE r.id = %s", (reservation_id,))
+    def get(self, cur: Cursor, reservation_id: UUID, owner: str | None = None) -> Reservation | None:
+        """A reservation by id; with ``owner``, only if that user owns it (checked in SQL)."""
+        cur.execute(
+            f"SELECT {_RESERVATION_COLUMNS} FROM reservations r WHERE r.id = %(id)s "
+            "AND (%(owner)s::text IS NULL OR r.user_id = %(owner)s)",
+            {"id": reservation_id, "owner": owner},
+        )
         row = cur.fetchone()
         return _reservation(row) if row else None
 
@@ -138,16 +157,19 @@ class ReservationsRepository:
         cur.execute("SELECT 1 FROM reservations WHERE id = %s", (reservation_id,))
         return cur.fetchone() is not None
 
-    def end_pending(self, cur: Cursor, reservation_id: UUID, new_status: ReservationStatus) -> Reservation | None:
+    def end_pending(
+        self, cur: Cursor, reservation_id: UUID, new_status: ReservationStatus, owner: str | None = None
+    ) -> Reservation | None:
         """Move a live pending reservation to ``new_status``; None if it is not live and pending.
         The guard makes confirm, cancel and expiry mutually exclusive: only one can win."""
         cur.execute(
             f"""
             UPDATE reservations r SET status = %(status)s, updated_at = now()
             WHERE r.id = %(id)s AND r.status = 'pending' AND r.expires_at > now()
+              AND (%(owner)s::text IS NULL OR r.user_id = %(owner)s)
             RETURNING {_RESERVATION_COLUMNS}
             """,
-            {"id": reservation_id, "status": new_status.value},
+            {"id": reservation_id, "status": new_status.value, "owner": owner},
         )
         row = cur.fetchone()
         return _reservation(row) if row else None

@@ -44,8 +44,12 @@ class SalesRepository:
         assert sale is not None
         return sale
 
-    def get(self, cur: Cursor, sale_id: UUID) -> Sale | None:
-        cur.execute(f"SELECT {_SALE_COLUMNS} FROM sales sa WHERE sa.id = %s", (sale_id,))
+    def get(self, cur: Cursor, sale_id: UUID, owner: str | None = None) -> Sale | None:
+        cur.execute(
+            f"SELECT {_SALE_COLUMNS} FROM sales sa WHERE sa.id = %(id)s "
+            "AND (%(owner)s::text IS NULL OR sa.user_id = %(owner)s)",
+            {"id": sale_id, "owner": owner},
+        )
         row = cur.fetchone()
         return _sale(row) if row else None
 

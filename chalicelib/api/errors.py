@@ -12,10 +12,13 @@ from chalice import Response
 from chalicelib.domain.errors import (
     Conflict,
     DomainError,
+    Forbidden,
     IdempotencyKeyReused,
     InvalidRequest,
     NotFound,
+    RateLimited,
     RetryLater,
+    Unauthenticated,
     Unavailable,
 )
 
@@ -39,6 +42,9 @@ _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (Conflict, 409),
     (IdempotencyKeyReused, 422),
     (Unavailable, 503),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (RateLimited, 429),
 ]
 
 
@@ -60,8 +66,10 @@ def response_for(exc: Exception) -> Response:
         for error_type, status in _STATUS_BY_ERROR:
             if isinstance(exc, error_type):
                 headers = {}
-                if isinstance(exc, RetryLater):
+                if isinstance(exc, RetryLater | RateLimited):
                     headers["Retry-After"] = str(exc.retry_after_seconds)
+                elif isinstance(exc, Unauthenticated):
+                    headers["WWW-Authenticate"] = "Bearer"
                 elif isinstance(exc, Unavailable):
                     headers["Retry-After"] = "1"
                 return error_response(status, exc.message, headers=headers)

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-import json
-
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import endpoint
+from chalicelib.api.auth import Actor
+from chalicelib.api.http import json_response
+from chalicelib.api.routing import operation
+from chalicelib.api.schemas import HealthResponse
 from chalicelib.bootstrap import container
 
 health_api = Blueprint(__name__)
 
 
-@health_api.route("/health", methods=["GET"])
-@endpoint
-def health() -> Response:
+@operation(
+    health_api,
+    "GET",
+    "/health",
+    summary="PostgreSQL, Redis and Kafka health",
+    tag="health",
+    response=HealthResponse,
+    errors=(503,),
+    rate_limited=False,
+)
+def health(actor: Actor | None) -> Response:
     report = container().health.check()
-    body = {"status": "ok" if report.healthy else "degraded", "checks": report.checks, "down": report.down}
-    return Response(
-        body=json.dumps(body),
-        status_code=200 if report.healthy else 503,
-        headers={"Content-Type": "application/json"},
-    )
+    body = HealthResponse(status="ok" if report.healthy else "degraded", checks=report.checks, down=report.down)
+    return json_response(body, status=200 if report.healthy else 503)

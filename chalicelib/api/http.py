@@ -3,9 +3,8 @@ the decorator that routes every failure through ``chalicelib.api.errors``."""
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
@@ -13,7 +12,7 @@ from uuid import UUID
 from chalice import Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.api.errors import RequestRejected, response_for
+from chalicelib.api.errors import RequestRejected
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -72,16 +71,3 @@ def json_response(payload: BaseModel | list[BaseModel] | dict[str, Any] | None, 
     else:
         body = payload.model_dump_json()
     return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
-
-
-def endpoint(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Turns any exception a view raises into the API's error shape: never a bare 500."""
-
-    @functools.wraps(view)
-    def handler(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return view(*args, **kwargs)
-        except Exception as exc:
-            return response_for(exc)
-
-    return handler

@@ -4,29 +4,57 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import endpoint, json_response, path_uuid
+from chalicelib.api.auth import Access, Actor
+from chalicelib.api.http import json_response, path_uuid
+from chalicelib.api.reservations import owner_of
+from chalicelib.api.routing import operation
 from chalicelib.api.schemas import AllMetricsResponse, AuditEventResponse, SessionMetricsResponse
 from chalicelib.bootstrap import container
 
 metrics_api = Blueprint(__name__)
 
 
-@metrics_api.route("/sessions/{session_id}/metrics", methods=["GET"])
-@endpoint
-def session_metrics(session_id: str) -> Response:
+@operation(
+    metrics_api,
+    "GET",
+    "/sessions/{session_id}/metrics",
+    summary="Daily and lifetime sales metrics of a session",
+    tag="metrics",
+    response=SessionMetricsResponse,
+    errors=(400, 401, 403, 404, 429),
+    access=Access.ADMIN,
+)
+def session_metrics(actor: Actor | None, session_id: str) -> Response:
     return json_response(SessionMetricsResponse.of(container().metrics.for_session(path_uuid(session_id, "id"))))
 
 
-@metrics_api.route("/metrics", methods=["GET"])
-@endpoint
-def all_metrics() -> Response:
+@operation(
+    metrics_api,
+    "GET",
+    "/metrics",
+    summary="Metrics of every session and the top sessions by seats sold",
+    tag="metrics",
+    response=AllMetricsResponse,
+    errors=(401, 403, 429),
+    access=Access.ADMIN,
+)
+def all_metrics(actor: Actor | None) -> Response:
     return json_response(AllMetricsResponse.of(container().metrics.overall()))
 
 
-@metrics_api.route("/reservations/{reservation_id}/events", methods=["GET"])
-@endpoint
-def reservation_audit(reservation_id: str) -> Response:
-    rows = container().metrics.audit_of_reservation(path_uuid(reservation_id, "id"))
+@operation(
+    metrics_api,
+    "GET",
+    "/reservations/{reservation_id}/events",
+    summary="Audit trail of a reservation",
+    tag="reservations",
+    response=AuditEventResponse,
+    many=True,
+    errors=(400, 401, 429),
+    access=Access.USER,
+)
+def reservation_audit(actor: Actor | None, reservation_id: str) -> Response:
+    rows = container().metrics.audit_of_reservation(path_uuid(reservation_id, "id"), owner_of(actor))
     return json_response(
         [
             AuditEventResponse(

@@ -4,19 +4,49 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import endpoint, json_response, parse_body, path_uuid
+from chalicelib.api.auth import Access, Actor
+from chalicelib.api.http import json_response, parse_body, path_uuid
+from chalicelib.api.routing import operation
 from chalicelib.api.schemas import CreateReservationRequest, ReservationResponse
 from chalicelib.bootstrap import container
+from chalicelib.domain.errors import Forbidden
 from chalicelib.services.reservations import HoldRequest
 
 reservations_api = Blueprint(__name__)
+TAG = "reservations"
 
 
-@reservations_api.route("/reservations", methods=["POST"])
-@endpoint
-def create_reservation() -> Response:
+def owner_of(actor: Actor | None) -> str | None:
+    """Whose objects the caller may see: their own, or anyone's when auth is off."""
+    return actor.user_id if actor else None
+
+
+@operation(
+    reservations_api,
+    "POST",
+    "/reservations",
+    summary="Hold seats for RESERVATION_TTL_SECONDS",
+    tag=TAG,
+    status=201,
+    request=CreateReservationRequest,
+    response=ReservationResponse,
+    errors=(400, 401, 403, 404, 409, 413, 422, 429),
+    access=Access.USER,
+    idempotent=True,
+    links={
+        "get_reservation": {"operationId": "get_reservation", "parameters": {"reservation_id": "$response.body#/id"}},
+        "cancel_reservation": {
+            "operationId": "cancel_reservation",
+            "parameters": {"reservation_id": "$response.body#/id"},
+        },
+        "create_sale": {"operationId": "create_sale", "requestBody": {"reservationId": "$response.body#/id"}},
+    },
+)
+def create_reservation(actor: Actor | None) -> Response:
     request = reservations_api.current_request
     body = parse_body(request.raw_body, CreateReservationRequest)
+    if actor is not None and body.userId != actor.user_id:
+        raise Forbidden("userId must be the authenticated user")
     services = container()
 
     def hold() -> dict:
@@ -31,24 +61,36 @@ def create_reservation() -> Response:
         return ReservationResponse.of(reservation).model_dump(mode="json")
 
     result = services.idempotency.run(
-        "create-reservation",
-        request.headers.get("idempotency-key"),
-        body.userId,
-        body.model_dump(mode="json"),
-        hold,
+        "create-reservation", request.headers.get("idempotency-key"), body.userId, body.model_dump(mode="json"), hold
     )
     return json_response(result, status=201)
 
 
-@reservations_api.route("/reservations/{reservation_id}", methods=["GET"])
-@endpoint
-def get_reservation(reservation_id: str) -> Response:
-    reservation = container().reservations.get(path_uuid(reservation_id, "id"))
+@operation(
+    reservations_api,
+    "GET",
+    "/reservations/{reservation_id}",
+    summary="Get a reservation with its live status",
+    tag=TAG,
+    response=ReservationResponse,
+    errors=(400, 401, 404, 429),
+    access=Access.USER,
+)
+def get_reservation(actor: Actor | None, reservation_id: str) -> Response:
+    reservation = container().reservations.get(path_uuid(reservation_id, "id"), owner_of(actor))
     return json_response(ReservationResponse.of(reservation))
 
 
-@reservations_api.route("/reservations/{reservation_id}", methods=["DELETE"])
-@endpoint
-def cancel_reservation(reservation_id: str) -> Response:
-    container().reservations.cancel(path_uuid(reservation_id, "id"))
+@operation(
+    reservations_api,
+    "DELETE",
+    "/reservations/{reservation_id}",
+    summary="Cancel a pending reservation",
+    tag=TAG,
+    status=204,
+    errors=(400, 401, 404, 429),
+    access=Access.USER,
+)
+def cancel_reservation(actor: Actor | None, reservation_id: str) -> Response:
+    container().reservations.cancel(path_uuid(reservation_id, "id"), owner_of(actor))
     return json_response(None, status=204)

@@ -4,42 +4,83 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import endpoint, json_response, parse_body, path_uuid, query_int
+from chalicelib.api.auth import Access, Actor
+from chalicelib.api.errors import RequestRejected
+from chalicelib.api.http import json_response, parse_body, path_uuid, query_int
+from chalicelib.api.reservations import owner_of
+from chalicelib.api.routing import PAGING, operation
 from chalicelib.api.schemas import CreateSaleRequest, SaleResponse
 from chalicelib.bootstrap import container
+from chalicelib.domain.errors import Forbidden
 
 sales_api = Blueprint(__name__)
+MAX_USER_ID_LENGTH = 128
+TAG = "sales"
 
 
-@sales_api.route("/sales", methods=["POST"])
-@endpoint
-def create_sale() -> Response:
+@operation(
+    sales_api,
+    "POST",
+    "/sales",
+    summary="Pay for a pending reservation",
+    tag=TAG,
+    status=201,
+    request=CreateSaleRequest,
+    response=SaleResponse,
+    errors=(400, 401, 404, 409, 413, 422, 429),
+    access=Access.USER,
+    idempotent=True,
+    links={
+        "get_sale": {"operationId": "get_sale", "parameters": {"sale_id": "$response.body#/id"}},
+        "sales_of_user": {"operationId": "sales_of_user", "parameters": {"user_id": "$response.body#/userId"}},
+    },
+)
+def create_sale(actor: Actor | None) -> Response:
     request = sales_api.current_request
     body = parse_body(request.raw_body, CreateSaleRequest)
     services = container()
 
     def confirm() -> dict:
-        return SaleResponse.of(services.sales.confirm(body.reservationId)).model_dump(mode="json")
+        return SaleResponse.of(services.sales.confirm(body.reservationId, owner_of(actor))).model_dump(mode="json")
 
+    scope = actor.user_id if actor else str(body.reservationId)
     result = services.idempotency.run(
-        "create-sale",
-        request.headers.get("idempotency-key"),
-        str(body.reservationId),
-        body.model_dump(mode="json"),
-        confirm,
+        "create-sale", request.headers.get("idempotency-key"), scope, body.model_dump(mode="json"), confirm
     )
     return json_response(result, status=201)
 
 
-@sales_api.route("/sales/{sale_id}", methods=["GET"])
-@endpoint
-def get_sale(sale_id: str) -> Response:
-    return json_response(SaleResponse.of(container().sales.get(path_uuid(sale_id, "id"))))
+@operation(
+    sales_api,
+    "GET",
+    "/sales/{sale_id}",
+    summary="Get a sale",
+    tag=TAG,
+    response=SaleResponse,
+    errors=(400, 401, 404, 429),
+    access=Access.USER,
+)
+def get_sale(actor: Actor | None, sale_id: str) -> Response:
+    return json_response(SaleResponse.of(container().sales.get(path_uuid(sale_id, "id"), owner_of(actor))))
 
 
-@sales_api.route("/sales/user/{user_id}", methods=["GET"])
-@endpoint
-def sales_of_user(user_id: str) -> Response:
+@operation(
+    sales_api,
+    "GET",
+    "/sales/user/{user_id}",
+    summary="A user's purchases, newest first",
+    tag=TAG,
+    response=SaleResponse,
+    many=True,
+    errors=(400, 401, 403, 429),
+    access=Access.USER,
+    query=PAGING,
+)
+def sales_of_user(actor: Actor | None, user_id: str) -> Response:
+    if not 1 <= len(user_id) <= MAX_USER_ID_LENGTH:
+        raise RequestRejected(f"userId must be 1 to {MAX_USER_ID_LENGTH} characters")
+    if actor is not None and user_id != actor.user_id:
+        raise Forbidden("you can only list your own purchases")
     params = sales_api.current_request.query_params
     limit = query_int(params, "limit", default=100, low=1, high=500)
     offset = query_int(params, "offset", default=0, low=0, high=1_000_000)

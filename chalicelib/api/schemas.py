@@ -293,3 +293,9 @@ class AuditEventResponse(ResponseModel):
     occurredAt: Timestamp
     recordedAt: Timestamp
     event: dict[str, Any]
+
+
+class HealthResponse(ResponseModel):
+    status: Literal["ok", "degraded"]
+    checks: dict[str, Literal["up", "down"]]
+    down: list[str]

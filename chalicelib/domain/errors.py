@@ -46,3 +46,23 @@ class Unavailable(DomainError):
     """A dependency the request cannot do without (PostgreSQL) is unreachable."""
 
     code = "ServiceUnavailable"
+
+
+class Unauthenticated(DomainError):
+    """No valid identity came with a request that needs one."""
+
+    code = "Unauthorized"
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this."""
+
+    code = "Forbidden"
+
+
+class RateLimited(DomainError):
+    code = "TooManyRequests"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

@@ -86,6 +86,6 @@ class MetricsService:
         top = [s for s in sessions if s.counters.seats_sold > 0][:TOP_SESSIONS]
         return AllMetrics(totals, sessions, top)
 
-    def audit_of_reservation(self, reservation_id: UUID) -> list[dict[str, Any]]:
+    def audit_of_reservation(self, reservation_id: UUID, owner: str | None = None) -> list[dict[str, Any]]:
         with self._db.transaction() as cur:
-            return self._projections.audit_of_reservation(cur, reservation_id)
+            return self._projections.audit_of_reservation(cur, reservation_id, owner)

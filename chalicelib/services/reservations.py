@@ -49,6 +49,7 @@ class ReservationService:
         *,
         ttl_seconds: int,
         max_seats_per_reservation: int,
+        max_held_seats_per_user: int,
     ) -> None:
         self._db = db
         self._reservations = reservations
@@ -58,6 +59,7 @@ class ReservationService:
         self._events = events
         self._ttl_seconds = ttl_seconds
         self._max_seats = max_seats_per_reservation
+        self._max_held_per_user = max_held_seats_per_user
 
     def _check_seat_list(self, seat_ids: Sequence[UUID]) -> None:
         if not seat_ids:
@@ -83,6 +85,12 @@ class ReservationService:
     def _claim(self, request: HoldRequest, seat_ids: list[UUID]) -> tuple[Reservation, list]:
         reservation_id = uuid.uuid4()
         with self._db.transaction() as cur:
+            already_held = self._reservations.lock_holder(cur, request.user_id)
+            if already_held + len(seat_ids) > self._max_held_per_user:
+                raise Conflict(
+                    f"a user can hold at most {self._max_held_per_user} seats at a time; "
+                    f"{already_held} are already held"
+                )
             claimed = self._reservations.claim_seats(
                 cur,
                 reservation_id=reservation_id,
@@ -118,22 +126,24 @@ class ReservationService:
             )
         return reservation, messages
 
-    def get(self, reservation_id: UUID) -> Reservation:
+    def get(self, reservation_id: UUID, owner: str | None = None) -> Reservation:
+        """``owner`` restricts the lookup to that user's reservations: anyone else's reads as
+        missing."""
         cached = self._cache.get(reservation_id)
-        if cached is not None:
+        if cached is not None and (owner is None or cached.user_id == owner):
             return cached
         with self._db.transaction() as cur:
-            reservation = self._reservations.get(cur, reservation_id)
+            reservation = self._reservations.get(cur, reservation_id, owner)
         if reservation is None:
             raise NotFound(f"reservation {reservation_id} not found")
         self._cache.put(reservation)
         return reservation
 
-    def cancel(self, reservation_id: UUID) -> None:
+    def cancel(self, reservation_id: UUID, owner: str | None = None) -> None:
         with self._db.transaction() as cur:
-            cancelled = self._reservations.end_pending(cur, reservation_id, ReservationStatus.CANCELLED)
+            cancelled = self._reservations.end_pending(cur, reservation_id, ReservationStatus.CANCELLED, owner)
             if cancelled is None:
-                current = self._reservations.get(cur, reservation_id)
+                current = self._reservations.get(cur, reservation_id, owner)
                 if current is None:
                     raise NotFound(f"reservation {reservation_id} not found")
                 raise InvalidRequest(f"only pending reservations can be cancelled; this one is {current.status}")

@@ -37,14 +37,14 @@ class SaleService:
         self._cache = cache
         self._events = events
 
-    def confirm(self, reservation_id: UUID) -> Sale:
+    def confirm(self, reservation_id: UUID, owner: str | None = None) -> Sale:
         """One transaction: the reservation goes pending -> confirmed only while it is live
         (by the database clock), then every one of its seats must go reserved -> sold, or
         nothing happens. A racing cancel, expiry or second payment finds it no longer pending."""
         with self._db.transaction() as cur:
-            confirmed = self._reservations.end_pending(cur, reservation_id, ReservationStatus.CONFIRMED)
+            confirmed = self._reservations.end_pending(cur, reservation_id, ReservationStatus.CONFIRMED, owner)
             if confirmed is None:
-                current = self._reservations.get(cur, reservation_id)
+                current = self._reservations.get(cur, reservation_id, owner)
                 if current is None:
                     raise NotFound(f"reservation {reservation_id} not found")
                 raise InvalidRequest(f"reservation is {current.status}; only a pending reservation can be paid")
@@ -73,9 +73,9 @@ class SaleService:
         self._events.after_commit(messages)
         return sale
 
-    def get(self, sale_id: UUID) -> Sale:
+    def get(self, sale_id: UUID, owner: str | None = None) -> Sale:
         with self._db.transaction() as cur:
-            sale = self._sales.get(cur, sale_id)
+            sale = self._sales.get(cur, sale_id, owner)
         if sale is None:
             raise NotFound(f"sale {sale_id} not found")
         return sale

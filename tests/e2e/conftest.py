@@ -50,8 +50,9 @@ def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> Non
 
 
 @contextmanager
-def api_instances(count: int, **env: str) -> Iterator[list[str]]:
-    """Start ``count`` chalice local processes (with extra environment) and yield their URLs."""
+def api_instances(count: int, stage: str = "local", **env: str) -> Iterator[list[str]]:
+    """Start ``count`` chalice local processes of a stage (with extra environment) and yield
+    their URLs. The ``local`` stage runs with AUTH_MODE=off, like the spec's clients expect."""
     chalice = str(Path(sys.executable).parent / "chalice")
     processes: list[subprocess.Popen] = []
     urls: list[str] = []
@@ -69,7 +70,7 @@ def api_instances(count: int, **env: str) -> Iterator[list[str]]:
                         "--port",
                         str(port),
                         "--stage",
-                        "test",
+                        stage,
                     ],
                     cwd=PROJECT_ROOT,
                     env={**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING", **env},

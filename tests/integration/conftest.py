@@ -12,7 +12,7 @@ from tests.helpers import Api
 
 @pytest.fixture(scope="session")
 def chalice_client() -> Iterator[Client]:
-    with Client(app, stage_name="test") as client:
+    with Client(app, stage_name="local") as client:
         yield client
 
 

@@ -1,0 +1,76 @@
+"""Who is calling: the JWT authorizer, and the actor every protected view acts as.
+
+With ``AUTH_MODE=jwt`` (the default of the test, dev and prod stages), Bearer tokens are
+checked by a Chalice built-in authorizer, which ``chalice local`` enforces too, and the view
+layer checks them again when no authorizer ran (defence in depth). With ``AUTH_MODE=off``
+(local development only) there is no actor and the ``userId`` in the body is trusted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from chalice import AuthResponse, Blueprint
+from chalice.app import AuthRequest
+
+from chalicelib.adapters.tokens import Identity
+from chalicelib.bootstrap import container
+from chalicelib.domain.errors import Forbidden, Unauthenticated
+
+auth_api = Blueprint(__name__)
+
+
+class Access(StrEnum):
+    PUBLIC = "public"
+    USER = "user"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: str
+    is_admin: bool
+
+
+def _reject_as_unauthorized() -> None:
+    # API Gateway answers 401 when a TOKEN authorizer fails with exactly "Unauthorized".
+    # chalice local and the test client emulate that only through their own error type.
+    try:
+        from chalice.local import NotAuthorizedError
+    except ImportError:  # in Lambda: the API Gateway contract
+        raise Exception("Unauthorized") from None
+    raise NotAuthorizedError({"x-amzn-ErrorType": "UnauthorizedException"}, b'{"message":"Unauthorized"}')
+
+
+@auth_api.authorizer()
+def jwt_authorizer(auth_request: AuthRequest) -> AuthResponse:
+    try:
+        identity = container().tokens.verify(auth_request.token)
+    except Unauthenticated:
+        _reject_as_unauthorized()
+        raise
+    return AuthResponse(
+        routes=["*"],
+        principal_id=identity.user_id,
+        context={"admin": "true" if identity.is_admin else "false"},
+    )
+
+
+def resolve_actor(context: dict[str, Any] | None, headers: Any, access: Access) -> Actor | None:
+    """The caller, or None when authentication is off. Raises 401/403 errors."""
+    services = container()
+    if services.settings.auth_mode == "off":
+        return None
+    authorizer = (context or {}).get("authorizer") or {}
+    if authorizer.get("principalId"):
+        actor = Actor(str(authorizer["principalId"]), str(authorizer.get("admin")) == "true")
+    elif access is Access.PUBLIC and not headers.get("authorization"):
+        return None
+    else:
+        identity: Identity = services.tokens.verify(headers.get("authorization"))
+        actor = Actor(identity.user_id, identity.is_admin)
+    if access is Access.ADMIN and not actor.is_admin:
+        raise Forbidden("this operation needs an admin token")
+    return actor

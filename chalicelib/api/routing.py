@@ -1,0 +1,123 @@
+"""Route registration: each route is declared once, with what the OpenAPI document needs
+(request and response models, status, errors, access), and every view is wrapped so that
+failures go through ``chalicelib.api.errors`` and abuse limits apply."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel
+
+from chalicelib.api.auth import Access, Actor, jwt_authorizer, resolve_actor
+from chalicelib.api.errors import response_for
+from chalicelib.bootstrap import container
+from chalicelib.config import auth_enabled_at_import
+from chalicelib.domain.errors import RateLimited
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    name: str
+    description: str
+    minimum: int
+    maximum: int
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    name: str
+    summary: str
+    tag: str
+    status: int
+    request: type[BaseModel] | None
+    response: type[BaseModel] | None
+    many: bool
+    errors: tuple[int, ...]
+    access: Access
+    query: tuple[QueryParam, ...]
+    idempotent: bool
+    links: dict[str, dict[str, Any]]
+
+
+OPERATIONS: list[Operation] = []
+
+PAGING = (
+    QueryParam("limit", "page size", 1, 500),
+    QueryParam("offset", "items to skip", 0, 1_000_000),
+)
+
+
+def _enforce_rate_limits(actor: Actor | None, context: dict[str, Any] | None) -> None:
+    services = container()
+    limiter, settings = services.rate_limiter, services.settings
+    source_ip = ((context or {}).get("identity") or {}).get("sourceIp") or "unknown"
+    checks = [(f"ip:{source_ip}", settings.rate_limit_per_ip)]
+    if actor is not None:
+        checks.insert(0, (f"user:{actor.user_id}", settings.rate_limit_per_user))
+    for key, limit in checks:
+        decision = limiter.hit(key, limit)
+        if not decision.allowed:
+            raise RateLimited("too many requests; slow down", decision.retry_after_seconds)
+
+
+def operation(
+    blueprint: Blueprint,
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    tag: str,
+    status: int = 200,
+    request: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    many: bool = False,
+    errors: tuple[int, ...] = (),
+    access: Access = Access.PUBLIC,
+    query: tuple[QueryParam, ...] = (),
+    idempotent: bool = False,
+    rate_limited: bool = True,
+    links: dict[str, dict[str, Any]] | None = None,
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Register ``view(actor, **path_params)`` as a route."""
+
+    def register(view: Callable[..., Response]) -> Callable[..., Response]:
+        OPERATIONS.append(
+            Operation(
+                method,
+                path,
+                view.__name__,
+                summary,
+                tag,
+                status,
+                request,
+                response,
+                many,
+                errors,
+                access,
+                query,
+                idempotent,
+                links or {},
+            )
+        )
+
+        @functools.wraps(view)
+        def handler(**path_params: str) -> Response:
+            try:
+                current = blueprint.current_request
+                actor = resolve_actor(current.context, current.headers, access)
+                if rate_limited:
+                    _enforce_rate_limits(actor, current.context)
+                return view(actor, **path_params)
+            except Exception as exc:
+                return response_for(exc)
+
+        authorizer = jwt_authorizer if access is not Access.PUBLIC and auth_enabled_at_import() else None
+        return blueprint.route(path, methods=[method], authorizer=authorizer)(handler)
+
+    return register

@@ -1,0 +1,188 @@
+"""AUTH_MODE=jwt (the test stage's default): who may do what, object-level authorisation,
+token checks and abuse limits. Runs through chalice.test.Client on the ``test`` stage with
+tokens signed with that stage's development key."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import jwt
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib.bootstrap import reset_container
+from infra.dev_token import stage_environment, token_for
+from tests.helpers import Api, db_rows, session_body
+
+STAGE = "test"
+
+
+def bearer(user: str, admin: bool = False) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(user, admin=admin, stage=STAGE)}"}
+
+
+@pytest.fixture(scope="module")
+def jwt_client():
+    with Client(app, stage_name=STAGE) as client:
+        yield client
+
+
+@pytest.fixture
+def secure(jwt_client) -> Api:
+    assert stage_environment(STAGE)["AUTH_MODE"] == "jwt"
+    return Api(jwt_client)
+
+
+@pytest.fixture
+def show(secure):
+    """A session created by an admin, and alice's hold and purchase in it."""
+    status, session, _ = secure.post("/sessions", session_body(), headers=bearer("staff", admin=True))
+    assert status == 201, session
+    seats = secure.get(f"/sessions/{session['id']}/seats")[1]
+    owner = f"alice-{uuid.uuid4().hex[:8]}"
+    alice = bearer(owner)
+    body = {"sessionId": session["id"], "seatIds": [seats[0]["id"]], "userId": owner, "userEmail": "a@example.com"}
+    status, held, _ = secure.post("/reservations", body, headers=alice)
+    assert status == 201, held
+    body["seatIds"] = [seats[1]["id"]]
+    _, paid, _ = secure.post("/reservations", body, headers=alice)
+    status, sale, _ = secure.post("/sales", {"reservationId": paid["id"]}, headers=alice)
+    assert status == 201, sale
+    return {"session": session, "seats": seats, "held": held, "paid": paid, "sale": sale, "owner": owner}
+
+
+def test_reading_the_programme_needs_no_token(secure, show):
+    assert secure.get("/sessions")[0] == 200
+    assert secure.get(f"/sessions/{show['session']['id']}/seats")[0] == 200
+
+
+def test_only_admins_manage_sessions(secure, show):
+    assert secure.post("/sessions", session_body(), headers=bearer("mallory"))[0] == 403
+    path = f"/sessions/{show['session']['id']}"
+    assert secure.patch(path, {"ticketPrice": "1.00"}, headers=bearer("mallory"))[0] == 403
+    assert secure.delete(path, headers=bearer("mallory"))[0] == 403
+    assert secure.get(path)[1]["ticketPrice"] == "25.00"
+    assert secure.get("/metrics", headers=bearer("mallory"))[0] == 403
+    assert secure.get("/metrics", headers=bearer("staff", admin=True))[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/reservations/{held}"),
+        ("delete", "/reservations/{held}"),
+        ("get", "/sales/{sale}"),
+        ("post", "/sales"),
+        ("get", "/reservations/{held}/events"),
+    ],
+)
+def test_another_users_objects_read_as_missing_and_nothing_changes(secure, show, method, path):
+    target = path.format(held=show["held"]["id"], sale=show["sale"]["id"])
+    mallory = bearer("mallory")
+    if method == "post":
+        status, _, _ = secure.post(target, {"reservationId": show["held"]["id"]}, headers=mallory)
+    else:
+        status, body, _ = getattr(secure, method)(target, headers=mallory)
+    if path.endswith("/events"):
+        assert status == 200 and body == []
+    else:
+        assert status == 404
+    assert db_rows("SELECT status FROM reservations WHERE id = %s", (show["held"]["id"],)) == [{"status": "pending"}]
+    assert db_rows("SELECT 1 FROM sales WHERE reservation_id = %s", (show["held"]["id"],)) == []
+    # The owner still sees and controls it.
+    assert secure.get(f"/reservations/{show['held']['id']}", headers=bearer(show["owner"]))[0] == 200
+
+
+def test_users_act_as_themselves(secure, show):
+    body = {
+        "sessionId": show["session"]["id"],
+        "seatIds": [show["seats"][5]["id"]],
+        "userId": show["owner"],
+        "userEmail": "a@example.com",
+    }
+    status, error, _ = secure.post("/reservations", body, headers=bearer("mallory"))
+    assert status == 403 and "authenticated user" in error["message"]
+    assert secure.get(f"/sales/user/{show['owner']}", headers=bearer("mallory"))[0] == 403
+    status, history, _ = secure.get(f"/sales/user/{show['owner']}", headers=bearer(show["owner"]))
+    assert status == 200 and [s["id"] for s in history] == [show["sale"]["id"]]
+
+
+def forged(claims_override: dict, key: str | None = None, algorithm: str = "HS256") -> dict[str, str]:
+    env = stage_environment(STAGE)
+    now = int(time.time())
+    claims = {"sub": "alice", "iss": env["JWT_ISSUER"], "aud": env["JWT_AUDIENCE"], "iat": now, "exp": now + 600}
+    claims.update(claims_override)
+    if algorithm == "none":
+        token = jwt.encode(claims, None, algorithm="none")
+    else:
+        token = jwt.encode(claims, key or env["JWT_SECRET"], algorithm=algorithm)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic YWxpY2U6cGFzcw=="},
+        {"Authorization": "Bearer not.a.jwt"},
+        "expired",
+        "wrong-signature",
+        "wrong-audience",
+        "wrong-issuer",
+        "alg-none",
+        "no-subject",
+    ],
+)
+def test_bad_tokens_are_401(secure, show, headers):
+    variants = {
+        "expired": lambda: forged({"iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600}),
+        "wrong-signature": lambda: forged({}, key="some-other-key-that-is-long-enough-for-hs256"),
+        "wrong-audience": lambda: forged({"aud": "someone-else"}),
+        "wrong-issuer": lambda: forged({"iss": "https://evil.example"}),
+        "alg-none": lambda: forged({}, algorithm="none"),
+        "no-subject": lambda: forged({"sub": ""}),
+    }
+    if isinstance(headers, str):
+        headers = variants[headers]()
+    status, _, _ = secure.get(f"/reservations/{show['held']['id']}", headers=headers)
+    assert status == 401
+    assert secure.delete(f"/reservations/{show['held']['id']}", headers=headers)[0] == 401
+    assert db_rows("SELECT status FROM reservations WHERE id = %s", (show["held"]["id"],)) == [{"status": "pending"}]
+
+
+def test_held_seat_cap_holds_under_concurrency(secure, monkeypatch):
+    monkeypatch.setenv("MAX_HELD_SEATS_PER_USER", "6")
+    reset_container()
+    _, session, _ = secure.post("/sessions", session_body(totalSeats=60), headers=bearer("staff", admin=True))
+    seats = secure.get(f"/sessions/{session['id']}/seats")[1]
+    user = f"greedy-{uuid.uuid4().hex[:6]}"
+    headers = bearer(user)
+
+    def grab(seat):
+        body = {"sessionId": session["id"], "seatIds": [seat["id"]], "userId": user, "userEmail": "g@example.com"}
+        return secure.post("/reservations", body, headers=headers)[0]
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = Counter(pool.map(grab, seats[:50]))
+    assert statuses[201] == 6 and statuses[409] == 44, statuses
+    held = db_rows(
+        "SELECT sum(cardinality(seat_ids)) AS n FROM reservations WHERE user_id = %s AND status = 'pending'", (user,)
+    )
+    assert held == [{"n": 6}]
+
+
+def test_flooding_user_is_throttled_while_others_are_served(secure, monkeypatch):
+    monkeypatch.setenv("RATE_LIMIT_PER_USER", "10")
+    reset_container()
+    flooder, patient = f"flood-{uuid.uuid4().hex[:6]}", f"calm-{uuid.uuid4().hex[:6]}"
+    statuses = [secure.get(f"/sales/user/{flooder}", headers=bearer(flooder))[0] for _ in range(25)]
+    assert statuses[:10] == [200] * 10
+    assert set(statuses[10:]) == {429}
+    status, error, headers = secure.get(f"/sales/user/{flooder}", headers=bearer(flooder))
+    assert status == 429 and int(headers["Retry-After"]) >= 1 and error["error"] == "Too Many Requests"
+    assert secure.get(f"/sales/user/{patient}", headers=bearer(patient))[0] == 200

@@ -143,11 +143,11 @@ def test_deploy_creates_every_function_with_its_stage_settings(first, aws, chali
         assert configuration["Role"] == first.role_arns[name]
         assert configuration["DeadLetterConfig"] == {"TargetArn": first.dlq_arn}
         environment = configuration["Environment"]["Variables"]
+        # The stage's variables, plus where the connection settings are: the test stage names
+        # no secret, so the functions are told the parameter.
+        assert environment == {**spec.environment, "CONFIG_PARAMETER_NAME": "/cinema-ticketing/test/connections"}
         assert environment["STAGE"] == "test"
-        assert environment["LOG_LEVEL"] == "DEBUG"
         assert environment["POWERTOOLS_SERVICE_NAME"] == "cinema-ticketing"
-        # The test stage names no secret, so the functions are told where the parameter is.
-        assert environment["CONFIG_PARAMETER_NAME"] == "/cinema-ticketing/test/connections"
         assert "DATABASE_URL" not in environment  # connection strings live in the parameter only
         assert function["Tags"]["managed-by"] == "infra.deploy"
         concurrency = aws.lambda_.get_function_concurrency(FunctionName=f"{PREFIX}-{name}")

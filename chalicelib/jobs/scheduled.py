@@ -21,12 +21,15 @@ logger = Logger(service="cinema-jobs")
 @scheduled_jobs.schedule(Rate(1, unit=Rate.MINUTES), name="expire_reservations")
 def expire_reservations(event: CloudWatchEvent) -> dict[str, Any]:
     expired = container().expiry.sweep()
-    logger.info("expiry sweep finished", extra={"expired": expired, "scheduledEventId": event.event_id})
+    # An idle tick every few seconds is not news; only work done is logged at INFO.
+    log = logger.info if expired else logger.debug
+    log("expiry sweep finished", extra={"expired": expired, "scheduledEventId": event.event_id})
     return {"expired": expired}
 
 
 @scheduled_jobs.schedule(Rate(1, unit=Rate.MINUTES), name="relay_outbox")
 def relay_outbox(event: CloudWatchEvent) -> dict[str, Any]:
     published = container().relay.drain()
-    logger.info("outbox relay finished", extra={"published": published, "scheduledEventId": event.event_id})
+    log = logger.info if published else logger.debug
+    log("outbox relay finished", extra={"published": published, "scheduledEventId": event.event_id})
     return {"published": published}

@@ -69,8 +69,15 @@ ENDPOINT_FLAG = $(if $(AWS_ENDPOINT_URL),--endpoint-url $(AWS_ENDPOINT_URL))
 
 .PHONY: deploy-local destroy-local localstack-url deploy destroy
 
+# With `docker compose up -d --wait`, LocalStack runs each Lambda in a container on the compose
+# network, so the functions reach the services by their compose names, not 127.0.0.1.
+LOCALSTACK_CONNECTIONS ?= --database-url postgresql://cinema:cinema@postgres:5432/cinema \
+	--redis-url redis://redis:6379/0 --kafka-bootstrap-servers kafka:9092
+
+# Deploys the local stage to LocalStack, then a smoke request through its API Gateway.
 deploy-local: $(BIN)/.installed
-	$(DEPLOY) deploy --stage local --endpoint-url $(LOCALSTACK_URL) $(DEPLOY_ARGS)
+	$(DEPLOY) deploy --stage local --endpoint-url $(LOCALSTACK_URL) --no-msk $(LOCALSTACK_CONNECTIONS) $(DEPLOY_ARGS)
+	curl -fsS "$$($(DEPLOY) url --stage local --endpoint-url $(LOCALSTACK_URL))/sessions" && echo
 
 destroy-local: $(BIN)/.installed
 	$(DEPLOY) destroy --stage local --endpoint-url $(LOCALSTACK_URL)

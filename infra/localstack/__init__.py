@@ -1,0 +1,1 @@
+"""LocalStack without Docker: the host-process Lambda runtime executor and the stack script."""

@@ -91,3 +91,16 @@ deploy: $(BIN)/.installed
 
 destroy: $(BIN)/.installed
 	$(DEPLOY) destroy --stage $(STAGE) $(ENDPOINT_FLAG)
+
+# ---------------------------------------------------------------------------------------
+# Benchmarks and fault injection (bench/, docs/perf/REPORT.md). Both start what they need
+# (services, migrations, 4 API instances with workers on ports 18000-18003) and stop the
+# instances at the end. `make bench`: a few minutes, ends with one JSON line. `make bench-full`:
+# every scenario, chaos faults, writes docs/perf/REPORT.md, results.json and the PNG plot.
+.PHONY: bench bench-full
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench quick
+
+bench-full: $(BIN)/.installed
+	$(BIN)/python -m bench full

@@ -1,0 +1,261 @@
+"""The load driver: asyncio + httpx against N API instances.
+
+- One ``httpx.AsyncClient`` per instance with keep-alive connections, opened before the
+  clock starts, so a measurement never includes connection set-up.
+- Clients (workers) are spread over the instances: worker ``w`` talks to instance
+  ``w % N``. Closed loop: a worker sends its next request when the previous one answered,
+  so "concurrency 8" means exactly 8 requests in flight.
+- Every answer is recorded as a ``Sample`` (operation, status, latency, time). A transport
+  failure (instance killed, connection reset) is status 0, a client timeout status -1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+CONNECTION_ERROR = 0
+CLIENT_TIMEOUT = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    op: str
+    status: int
+    latency: float  # seconds
+    started: float  # time.perf_counter() at send
+    instance: int
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    body: Any
+    latency: float
+
+
+@dataclass
+class Recorder:
+    samples: list[Sample] = field(default_factory=list)
+
+    def add(self, op: str, reply: Reply, started: float, instance: int) -> None:
+        self.samples.append(Sample(op, reply.status, reply.latency, started, instance))
+
+    def of(self, op: str, status: int | None = None) -> list[Sample]:
+        return [s for s in self.samples if s.op == op and (status is None or s.status == status)]
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Linear-interpolated percentile (p in 0..100); NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    rank = (len(ordered) - 1) * p / 100.0
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def latency_ms(samples: Sequence[Sample]) -> dict[str, float]:
+    values = [s.latency * 1000 for s in samples]
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p90": percentile(values, 90),
+        "p99": percentile(values, 99),
+        "max": max(values) if values else float("nan"),
+    }
+
+
+def status_counts(samples: Sequence[Sample]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for s in samples:
+        key = {CONNECTION_ERROR: "conn_error", CLIENT_TIMEOUT: "timeout"}.get(s.status, str(s.status))
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+class Api:
+    """Async HTTP access to every instance. Use as ``async with Api(urls) as api``."""
+
+    def __init__(self, urls: Sequence[str], *, connections_per_instance: int = 64, timeout: float = 30.0) -> None:
+        self.urls = list(urls)
+        self._limits = httpx.Limits(
+            max_connections=connections_per_instance,
+            max_keepalive_connections=connections_per_instance,
+            keepalive_expiry=60,
+        )
+        self._timeout = timeout
+        self.clients: list[httpx.AsyncClient] = []
+        self._round_robin = itertools.cycle(range(len(self.urls)))
+
+    async def __aenter__(self) -> Api:
+        self.clients = [
+            httpx.AsyncClient(base_url=url, limits=self._limits, timeout=self._timeout, http2=False)
+            for url in self.urls
+        ]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await asyncio.gather(*(client.aclose() for client in self.clients), return_exceptions=True)
+
+    @property
+    def instances(self) -> int:
+        return len(self.urls)
+
+    def next_instance(self) -> int:
+        return next(self._round_robin)
+
+    async def warm(self, per_instance: int) -> None:
+        """Open ``per_instance`` keep-alive connections to every instance before measuring."""
+
+        async def ping(index: int) -> None:
+            with contextlib.suppress(httpx.HTTPError):
+                await self.clients[index].get("/sessions?limit=1")
+
+        await asyncio.gather(*(ping(i) for i in range(self.instances) for _ in range(per_instance)))
+
+    async def call(self, instance: int, method: str, path: str, body: Any = None, *, parse: bool = True) -> Reply:
+        """One request. The body of a 2xx answer is parsed (``parse``); error bodies never are."""
+        client = self.clients[instance % len(self.clients)]
+        content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        started = time.perf_counter()
+        try:
+            response = await client.request(method, path, content=content, headers=headers)
+            latency = time.perf_counter() - started
+            status = response.status_code
+            payload = response.json() if parse and 200 <= status < 300 and response.content else None
+        except httpx.TimeoutException:
+            return Reply(CLIENT_TIMEOUT, None, time.perf_counter() - started)
+        except httpx.HTTPError:
+            return Reply(CONNECTION_ERROR, None, time.perf_counter() - started)
+        return Reply(status, payload, latency)
+
+    async def timed(
+        self, recorder: Recorder, op: str, instance: int, method: str, path: str, body: Any = None, *, parse=True
+    ) -> Reply:
+        started = time.perf_counter()
+        reply = await self.call(instance, method, path, body, parse=parse)
+        recorder.add(op, reply, started, instance % len(self.clients))
+        return reply
+
+    # Booking helpers --------------------------------------------------------------------
+
+    async def create_session(self, name: str, total_seats: int, *, instance: int = 0) -> tuple[str, list[str]]:
+        """A session starting tomorrow; returns its id and its seat ids in seat order."""
+        now = datetime.now(UTC)
+        body = {
+            "movieName": name[:255],
+            "roomNumber": "Bench",
+            "startTime": (now + timedelta(days=1)).isoformat().replace("+00:00", "Z"),
+            "endTime": (now + timedelta(days=1, hours=2)).isoformat().replace("+00:00", "Z"),
+            "ticketPrice": "25.00",
+            "totalSeats": total_seats,
+        }
+        for _attempt in range(5):
+            created = await self.call(instance, "POST", "/sessions", body)
+            if created.status == 201:
+                break
+            await asyncio.sleep(0.5)
+        else:
+            raise RuntimeError(f"POST /sessions failed with {created.status}")
+        session_id = created.body["id"]
+        seats = await self.seats(session_id, instance=instance)
+        return session_id, [seat["id"] for seat in seats]
+
+    async def seats(self, session_id: str, *, instance: int = 0) -> list[dict[str, Any]]:
+        for _attempt in range(5):
+            reply = await self.call(instance, "GET", f"/sessions/{session_id}/seats")
+            if reply.status == 200:
+                return reply.body
+            await asyncio.sleep(0.5)
+        raise RuntimeError(f"GET /sessions/{session_id}/seats failed with {reply.status}")
+
+    async def create_sessions(self, name: str, count: int, total_seats: int) -> list[tuple[str, list[str]]]:
+        gate = asyncio.Semaphore(4)
+
+        async def one(index: int) -> tuple[str, list[str]]:
+            async with gate:
+                return await self.create_session(f"{name} #{index}", total_seats, instance=index)
+
+        return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+def hold_body(session_id: str, seat_ids: Sequence[str], user: str) -> dict[str, Any]:
+    return {"sessionId": session_id, "seatIds": list(seat_ids), "userId": user, "userEmail": f"{user}@bench.example"}
+
+
+class Exhausted(Exception):
+    """The seat pool has no free seats left."""
+
+
+class SeatPool:
+    """Free seats spread over many sessions: consecutive takes rotate over the sessions, and
+    each session hands out its seats in a random order, so concurrent holds rarely touch the
+    same session at once (uniform load)."""
+
+    def __init__(self, sessions: Sequence[tuple[str, Sequence[str]]], seed: int = 7) -> None:
+        rng = random.Random(seed)
+        self._queues: deque[tuple[str, deque[str]]] = deque()
+        for session_id, seat_ids in sessions:
+            seats = list(seat_ids)
+            rng.shuffle(seats)
+            self._queues.append((session_id, deque(seats)))
+        self.taken = 0
+
+    def take(self, count: int = 1) -> tuple[str, list[str]]:
+        for _ in range(len(self._queues)):
+            session_id, seats = self._queues[0]
+            self._queues.rotate(-1)
+            if len(seats) >= count:
+                self.taken += count
+                return session_id, [seats.popleft() for _ in range(count)]
+        raise Exhausted
+
+    @property
+    def remaining(self) -> int:
+        return sum(len(seats) for _, seats in self._queues)
+
+
+async def closed_loop(
+    concurrency: int,
+    duration: float,
+    step: Callable[[int, int], Awaitable[bool]],
+    *,
+    start_together: bool = True,
+) -> float:
+    """Run ``concurrency`` workers for ``duration`` seconds; worker ``w`` calls
+    ``await step(w, i)`` for i = 0, 1, ... until time is up or ``step`` returns False.
+    Returns the elapsed wall time."""
+    barrier = asyncio.Event()
+    deadline = 0.0
+
+    async def worker(w: int) -> None:
+        await barrier.wait()
+        for i in itertools.count():
+            if time.perf_counter() >= deadline:
+                return
+            if not await step(w, i):
+                return
+
+    tasks = [asyncio.create_task(worker(w)) for w in range(concurrency)]
+    await asyncio.sleep(0.01 if start_together else 0)
+    started = time.perf_counter()
+    deadline = started + duration
+    barrier.set()
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - started

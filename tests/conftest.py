@@ -11,6 +11,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 # The spec-compatible default for most tests; the auth tests switch to AUTH_MODE=jwt.
 os.environ.setdefault("AUTH_MODE", "off")
-# Every test shares one source IP and a few user names; the rate-limit tests lower these.
+# Every test shares one source IP and a few user names; the abuse-limit tests lower these.
 os.environ.setdefault("RATE_LIMIT_PER_IP", "100000000")
 os.environ.setdefault("RATE_LIMIT_PER_USER", "100000000")
+os.environ.setdefault("MAX_HELD_SEATS_PER_USER", "100000")

@@ -1,0 +1,104 @@
+"""End-to-end tests through API Gateway, Lambda and EventBridge of a deployed stage.
+
+By default they target LocalStack without Docker (``infra/localstack``): when
+``LOCALSTACK_API_URL`` is unset, the session brings the stack up with
+``python -m infra.localstack.stack up`` (reusing whatever is already running) and takes its
+URL. Set ``LOCALSTACK_API_URL`` to drive an already deployed API instead, LocalStack's or a
+real AWS stage's:
+
+    LOCALSTACK_API_URL=https://abc123.execute-api.eu-west-1.amazonaws.com/dev pytest tests/localstack
+
+Where the AWS APIs are (``LOCALSTACK_ENDPOINT_URL``): taken from a LocalStack API URL, none
+for AWS. The database and the Kafka broker the functions use are read from the stage's
+connection parameter (``/cinema-ticketing/<stage>/connections``), or given with
+``LOCALSTACK_DATABASE_URL`` and ``LOCALSTACK_KAFKA_BOOTSTRAP_SERVERS``. ``LOCALSTACK_STAGE``
+names the stage (``local``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.driver import HttpDriver
+from tests.localstack.support import APP, Stack, TopicReader, endpoint_of
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _stack_up() -> str:
+    """python -m infra.localstack.stack up: idempotent, prints the API URL last."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")}
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.localstack.stack", "up"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    assert result.returncode == 0, "python -m infra.localstack.stack up failed (its log is above)"
+    return result.stdout.strip().splitlines()[-1]
+
+
+def _connections(stage: str, client: Callable[[str], Any]) -> dict[str, str]:
+    given = {
+        "DATABASE_URL": os.environ.get("LOCALSTACK_DATABASE_URL"),
+        "KAFKA_BOOTSTRAP_SERVERS": os.environ.get("LOCALSTACK_KAFKA_BOOTSTRAP_SERVERS"),
+    }
+    if all(given.values()):
+        return {k: v for k, v in given.items() if v}
+    parameter = client("ssm").get_parameter(Name=f"/{APP}/{stage}/connections", WithDecryption=True)
+    stored = json.loads(parameter["Parameter"]["Value"])
+    return {key: given[key] or stored[key] for key in given}
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    api_url = os.environ.get("LOCALSTACK_API_URL") or _stack_up()
+    api_url = api_url.rstrip("/")
+    endpoint = os.environ.get("LOCALSTACK_ENDPOINT_URL") or endpoint_of(api_url)
+    stage = os.environ.get("LOCALSTACK_STAGE", "local")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    partial = Stack(api_url, endpoint, stage, region, "", "")
+    connections = _connections(stage, partial.client)
+    # tests.helpers.db_rows reads DATABASE_URL through the app's settings: point it at the
+    # database the deployed functions use (the `cinema` database of the local stage).
+    os.environ["DATABASE_URL"] = connections["DATABASE_URL"]
+    from chalicelib.config import get_settings
+
+    get_settings.cache_clear()
+    return Stack(api_url, endpoint, stage, region, connections["DATABASE_URL"], connections["KAFKA_BOOTSTRAP_SERVERS"])
+
+
+@pytest.fixture(scope="session")
+def localstack(stack: Stack) -> Stack:
+    """Tests of the host runtime executor itself need LocalStack, not AWS."""
+    if not stack.endpoint_url:
+        pytest.skip("tests of the LocalStack host runtime need LocalStack (LOCALSTACK_API_URL points at AWS)")
+    return stack
+
+
+@pytest.fixture(scope="session")
+def driver(stack: Stack) -> HttpDriver:
+    return HttpDriver([stack.api_url])
+
+
+@pytest.fixture
+def user() -> str:
+    """A user of the test's own (at most 20 held seats per user)."""
+    return f"ls-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def kafka(stack: Stack) -> Iterator[TopicReader]:
+    yield TopicReader(stack.kafka_bootstrap_servers)

@@ -228,7 +228,9 @@ def test_a_crash_is_a_runtime_exit_error_and_the_next_invocation_works(
     assert error["errorType"] == "Runtime.ExitError", error
     assert error["errorMessage"].endswith(f"Error: Runtime exited with error: {reason}"), error
     assert elapsed < TIMEOUT_SECONDS + 2, "a crash is reported at once, not at the timeout"
-    assert f"action {action} in" in logs, logs
+    # (What the handler printed in the instant before it died may be missing: the process
+    # itself reads its output pipe.)
+    assert f"Error: Runtime exited with error: {reason}\nRuntime.ExitError\nEND RequestId: " in logs, logs
 
     response, after, _, _ = functions.invoke(function, {})
     assert "FunctionError" not in response, after

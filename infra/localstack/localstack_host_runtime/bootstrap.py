@@ -54,11 +54,17 @@ def _diag(message: str) -> None:
 class OutputCapture:
     """Everything written to file descriptors 1 and 2 (Python, C extensions, subprocesses)
     goes through a pipe; a reader thread copies it to the process log file and keeps what
-    was written during the current invocation."""
+    was written during the current invocation. The executor made the pipe and keeps its read
+    end too (``LAMBDA_HOST_OUTPUT_FDS``), so what a crash leaves unread is not lost."""
 
     def __init__(self, log_fd: int) -> None:
         self.log_fd = log_fd
-        read_end, write_end = os.pipe()
+        given = os.environ.pop("LAMBDA_HOST_OUTPUT_FDS", "")
+        if given:
+            read_end, write_end = (int(fd) for fd in given.split(","))
+            os.set_blocking(read_end, True)
+        else:
+            read_end, write_end = os.pipe()
         os.dup2(write_end, 1)
         os.dup2(write_end, 2)
         os.close(write_end)

@@ -203,6 +203,9 @@ class HandlerProcess(Endpoint):
         listener.bind(("127.0.0.1", 0))
         listener.listen(64)
         self.port = listener.getsockname()[1]
+        # The handler's stdout/stderr pipe: the process reads it itself, and this end survives a
+        # crash, so that the output the process had no time to read still reaches the logs.
+        output_read, output_write = os.pipe()
         host_env = {key: os.environ[key] for key in PASSED_THROUGH if key in os.environ}
         env = {
             **host_env,
@@ -213,6 +216,7 @@ class HandlerProcess(Endpoint):
             "LOCALSTACK_RUNTIME_ENDPOINT": f"http://{gateway_host()}:{gateway_port()}{NAMESPACE}/{self.id}",
             "LAMBDA_HOST_LISTEN_FD": str(listener.fileno()),
             "LAMBDA_HOST_PARENT_PID": str(os.getpid()),
+            "LAMBDA_HOST_OUTPUT_FDS": f"{output_read},{output_write}",
         }
         executor_router().register_endpoint(self.id, self)
         with open(self.log_path, "ab") as log_file:
@@ -223,17 +227,20 @@ class HandlerProcess(Endpoint):
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=log_file,
-                pass_fds=(listener.fileno(),),
+                pass_fds=(listener.fileno(), output_read, output_write),
                 start_new_session=True,
                 close_fds=True,
             )
         listener.close()
+        os.close(output_write)
+        self.output_fd = output_read
         LOG.debug("started handler process %s (pid %s) for %s", self.id, self.popen.pid, self.pool.function_name)
         threading.Thread(target=self._watch, name=f"host-lambda-{self.popen.pid}", daemon=True).start()
 
     def _watch(self) -> None:
         assert self.popen is not None
         returncode = self.popen.wait()
+        self._drain_output()
         with self.lock:
             self.returncode = returncode
             result = self.result
@@ -246,6 +253,27 @@ class HandlerProcess(Endpoint):
         self.pool.forget(self)
         with contextlib.suppress(KeyError):
             executor_router().unregister_endpoint(self.id)
+
+    def _drain_output(self) -> None:
+        """After the process died: what it wrote but never read goes to its log file."""
+        chunks = []
+        try:
+            # Only now: the flag belongs to the pipe, which the living process reads blocking.
+            os.set_blocking(self.output_fd, False)
+            while True:
+                chunk = os.read(self.output_fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except BlockingIOError:
+            pass  # a grandchild still holds the pipe: take what is there
+        except OSError as exc:
+            LOG.debug("reading the output of %s: %s", self.id, exc)
+        finally:
+            os.close(self.output_fd)
+        if chunks:
+            with open(self.log_path, "ab") as log_file:
+                log_file.write(b"".join(chunks))
 
     @property
     def alive(self) -> bool:

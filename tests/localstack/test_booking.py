@@ -3,6 +3,7 @@ cancellation, checked over HTTP, in the database the functions use, and on Kafka
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -22,6 +23,17 @@ def test_the_programme_answers_without_a_token(stack: Stack):
     assert isinstance(sessions, list)
     status, health = call(stack, "GET", "/health")
     assert status == 200 and health["status"] == "ok", health
+    if stack.endpoint_url:  # and API Gateway has no authorizer on any method
+        apigateway = stack.client("apigateway")
+        api_id = re.search(r"/(?:restapis|_aws/execute-api)/([^/]+)/", stack.api_url + "/").group(1)
+        resources = apigateway.get_resources(restApiId=api_id, embed=["methods"], limit=500)["items"]
+        methods = {
+            (resource["path"], verb): method.get("authorizationType")
+            for resource in resources
+            for verb, method in (resource.get("resourceMethods") or {}).items()
+        }
+        assert ("/reservations", "POST") in methods and ("/sessions", "GET") in methods
+        assert set(methods.values()) == {"NONE"}, methods
 
 
 def test_full_booking_flow(stack: Stack, driver: HttpDriver, kafka: TopicReader, user: str):

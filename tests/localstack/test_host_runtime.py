@@ -34,6 +34,8 @@ HANDLER = textwrap.dedent(
     import sys
     import time
 
+    print("handler module imported")
+
     def handler(event, context):
         action = event.get("action")
         print(f"action {action} in {context.aws_request_id}")
@@ -172,7 +174,9 @@ def test_a_handler_runs_as_a_host_process_with_a_lambda_context(functions: Lambd
     assert Path(result["executable"]).parent == PROJECT_ROOT / ".venv" / "bin"
     assert Path(result["executable"]).parent == Path(sys.executable).parent
     request_id = result["requestId"]
-    assert logs.startswith(f"START RequestId: {request_id} Version: $LATEST\n"), logs
+    # A cold start: what the module printed when it was imported precedes START.
+    assert logs.startswith(f"handler module imported\nSTART RequestId: {request_id} Version: $LATEST\n"), logs
+    assert "\tInit Duration: " in logs
     assert f"action None in {request_id}\n" in logs
     assert f"END RequestId: {request_id}\n" in logs and f"REPORT RequestId: {request_id}\tDuration: " in logs
 

@@ -63,6 +63,7 @@ class OutputCapture:
         if given:
             read_end, write_end = (int(fd) for fd in given.split(","))
             os.set_blocking(read_end, True)
+            os.set_inheritable(read_end, False)
         else:
             read_end, write_end = os.pipe()
         os.dup2(write_end, 1)
@@ -340,7 +341,14 @@ def report_line(request_id: str, started: float, init_ms: float | None, status: 
     return line
 
 
-def run_invocation(job: dict[str, Any], handler: Any, capture: OutputCapture, gateway: Gateway, init_ms: float | None):
+def run_invocation(
+    job: dict[str, Any],
+    handler: Any,
+    capture: OutputCapture,
+    gateway: Gateway,
+    init_ms: float | None,
+    preamble: str = "",
+) -> None:
     request_id = str(job.get("invoke-id", ""))
     started = time.monotonic()
     timeout = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT") or 3)
@@ -374,7 +382,8 @@ def run_invocation(job: dict[str, Any], handler: Any, capture: OutputCapture, ga
         error = error_document(exc, request_id)
         print_error(error)
     output = capture.end(request_id)
-    logs = f"START RequestId: {request_id} Version: {version}\n{output}"
+    # What the module printed while it was imported comes first, as in the function's log stream.
+    logs = f"{preamble}START RequestId: {request_id} Version: {version}\n{output}"
     if logs and not logs.endswith("\n"):
         logs += "\n"
     logs += f"END RequestId: {request_id}\n{report_line(request_id, started, init_ms, 'error' if error else None)}\n"
@@ -396,7 +405,9 @@ def main() -> None:
     sys.path.insert(0, task_root)
     os.chdir(task_root)
     gateway = Gateway(env["LOCALSTACK_RUNTIME_ENDPOINT"], env["LOCALSTACK_RUNTIME_ID"])
-    parent = env.get("LAMBDA_HOST_PARENT_PID")
+    listen_fd = int(env.pop("LAMBDA_HOST_LISTEN_FD"))
+    os.set_inheritable(listen_fd, False)  # not into the handler's own subprocesses
+    parent = env.pop("LAMBDA_HOST_PARENT_PID", None)
     if parent:
         watch_parent(int(parent))
     capture = OutputCapture(_LOG_FD)
@@ -418,15 +429,15 @@ def main() -> None:
         gateway.init_error(document)
         sys.exit(1)
     init_ms: float | None = (time.monotonic() - started) * 1000
-    capture.end("init")
+    preamble = capture.end("init")
 
-    serve(int(env["LAMBDA_HOST_LISTEN_FD"]), jobs)
+    serve(listen_fd, jobs)
     gateway.ready()
     _diag(f"ready: {env['_HANDLER']} in {init_ms:.0f} ms (python {sys.version.split()[0]}, {sys.executable})")
     while True:
         job = jobs.get()
-        run_invocation(job, handler, capture, gateway, init_ms)
-        init_ms = None
+        run_invocation(job, handler, capture, gateway, init_ms, preamble)
+        init_ms, preamble = None, ""
 
 
 if __name__ == "__main__":

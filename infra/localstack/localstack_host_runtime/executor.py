@@ -207,6 +207,8 @@ class HandlerProcess(Endpoint):
         # crash, so that the output the process had no time to read still reaches the logs.
         output_read, output_write = os.pipe()
         host_env = {key: os.environ[key] for key in PASSED_THROUGH if key in os.environ}
+        # Like /var/lang/bin in Lambda: `python` in a handler's subprocess is the handler's.
+        host_env["PATH"] = os.pathsep.join([str(Path(self.pool.python).parent), host_env.get("PATH", os.defpath)])
         env = {
             **host_env,
             **{key: str(value) for key, value in env_vars.items()},
@@ -604,7 +606,14 @@ class ProcessPool:
                     self.starting += 1
 
                     def start() -> None:
-                        outcome = self._start_process(raise_errors=False)
+                        try:
+                            outcome = self._start_process(raise_errors=False)
+                        except Exception as exc:  # reported to the caller waiting for it
+                            LOG.warning("could not start a handler process for %s: %s", self.function_name, exc)
+                            outcome = StatusErrorException(
+                                f"could not start a handler process: {exc}",
+                                payload=json.dumps({"errorType": "Runtime.Unknown", "errorMessage": str(exc)}).encode(),
+                            )
                         if isinstance(outcome, StatusErrorException):
                             with self.condition:
                                 failure.append(outcome)

@@ -181,11 +181,31 @@ def project_env(**extra: str) -> dict[str, str]:
     return env
 
 
+# Run with the project's interpreter: creates the stack's database on the native PostgreSQL
+# when it is missing (infra.services makes only `cinema` and `cinema_test`).
+CREATE_DATABASE = """
+import sys
+from urllib.parse import urlparse
+import psycopg
+url, port = urlparse(sys.argv[1]), int(sys.argv[2])
+name = url.path.lstrip("/")
+if url.hostname in ("127.0.0.1", "localhost") and url.port == port and name:
+    admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            owner = url.username or "cinema"
+            conn.execute(f'CREATE DATABASE "{name}" OWNER "{owner}"')
+            print(f"[localstack] created database {name}", file=sys.stderr)
+"""
+
+
 def services_up(paths: Paths) -> None:
     subprocess.run(
         [str(paths.project_python), "-m", "infra.services", "up"], cwd=PROJECT_ROOT, env=project_env(), check=True
     )
     database_url = connection_settings()["DATABASE_URL"]
+    pg_port = os.environ.get("CINEMA_PG_PORT", "54329")
+    subprocess.run([str(paths.project_python), "-c", CREATE_DATABASE, database_url, pg_port], check=True)
     subprocess.run(
         [str(paths.project_python), "-m", "chalicelib.jobs.migrate"],
         cwd=PROJECT_ROOT,
@@ -395,10 +415,17 @@ def up(paths: Paths, *, services: bool = True) -> str:
     if ensure_localstack(paths) and running_pid(paths) is not None:
         log("the host runtime executor changed: restarting LocalStack (its state is in memory; deploying again)")
         stop_localstack(paths)
+    deployed = paths.home / "connections.json"
+    settings = connection_settings()
+    if running_pid(paths) is not None and deployed.exists() and json.loads(deployed.read_text()) != settings:
+        # Warm handler processes keep the settings they read: start them afresh.
+        log("the connection settings changed: restarting LocalStack (deploying again)")
+        stop_localstack(paths)
     if services:
         services_up(paths)
     start_localstack(paths)
     url = deploy(paths)
+    deployed.write_text(json.dumps(settings))
     wait_for_api(url)
     log(f"up in {time.monotonic() - started:.1f} s: {url}")
     return url

@@ -23,7 +23,8 @@ virtualenv (``.venv``, created with ``make`` if missing) or LocalStack's.
 
 Settings (environment): ``CINEMA_LOCALSTACK_PORT`` (4566); ``LOCALSTACK_DATABASE_URL``,
 ``LOCALSTACK_REDIS_URL``, ``LOCALSTACK_KAFKA_BOOTSTRAP_SERVERS`` (what the functions connect
-to; default the native services' ``cinema`` database, Redis database 1 and the broker);
+to; default the native PostgreSQL's ``cinema_localstack`` database, created and migrated
+here, Redis database 1 and the broker: apart from ``make run``'s ``cinema`` and database 0);
 ``LAMBDA_HOST_MAX_PROCESSES`` (warm handler processes per function, 4);
 ``LAMBDA_KEEPALIVE_MS`` (idle environments are stopped after it, 600000).
 """
@@ -53,6 +54,8 @@ CONSTRAINTS = HERE / f"constraints-{LOCALSTACK_VERSION}.txt"
 EXECUTOR_NAME = "host"
 STAGE = "local"
 LOCALSTACK_REDIS_DB = 1
+# A database of its own: `make run` (and its 5-second sweeper) works on `cinema`.
+LOCALSTACK_DATABASE = "cinema_localstack"
 # Connection settings of the shell (the test suite's, for instance) never leak into the stack.
 CONNECTION_VARIABLES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")
 
@@ -168,7 +171,7 @@ def connection_settings() -> dict[str, str]:
     kafka_port = os.environ.get("CINEMA_KAFKA_PORT", "19092")
     return {
         "DATABASE_URL": os.environ.get("LOCALSTACK_DATABASE_URL")
-        or f"postgresql://cinema:cinema@127.0.0.1:{pg_port}/cinema",
+        or f"postgresql://cinema:cinema@127.0.0.1:{pg_port}/{LOCALSTACK_DATABASE}",
         # A Redis database of its own: rate-limit windows and seat gates apart from `make run`'s.
         "REDIS_URL": os.environ.get("LOCALSTACK_REDIS_URL") or f"redis://127.0.0.1:{redis_port}/{LOCALSTACK_REDIS_DB}",
         "KAFKA_BOOTSTRAP_SERVERS": os.environ.get("LOCALSTACK_KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{kafka_port}",

@@ -72,7 +72,7 @@ def stack() -> Stack:
     partial = Stack(api_url, endpoint, stage, region, "", "")
     connections = _connections(stage, partial.client)
     # tests.helpers.db_rows reads DATABASE_URL through the app's settings: point it at the
-    # database the deployed functions use (the `cinema` database of the local stage).
+    # database the deployed functions use (the stage's connection parameter names it).
     os.environ["DATABASE_URL"] = connections["DATABASE_URL"]
     from chalicelib.config import get_settings
 

@@ -5,9 +5,9 @@ Which invocation did what is read from the function's OnSuccess destination (an 
 made for the test): each record carries the scheduled event EventBridge delivered and what
 the sweeper returned (``{"expired": n}``).
 
-The stage shares its database with ``make run``, whose own sweeper runs every 5 s: while it
-runs on the same database it expires the hold first, and this test says so. Give the stack a
-database of its own then (LOCALSTACK_DATABASE_URL, see docs/localstack.md).
+``make run`` sweeps every 5 s: if it works on the stack's database (``cinema_localstack`` by
+default, so only when LOCALSTACK_DATABASE_URL points at its ``cinema``), it expires the hold
+first, and this test says so (docs/localstack.md).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def test_a_lapsed_hold_is_expired_by_the_scheduled_sweeper(
     assert sweep["responsePayload"]["expired"] >= 1, (
         f"the hold was expired at {row['updated_at']}, before the scheduled sweep of "
         f"{sweep['requestPayload']['time']}: another sweeper works on this database ({stack.database_url}; "
-        "`make run`?). Give the LocalStack stack a database of its own: see docs/localstack.md"
+        "`make run`?). The LocalStack stack needs a database of its own: see docs/localstack.md"
     )
 
     # Its seat is free again, in the database and on the seat map; the expiry was announced.

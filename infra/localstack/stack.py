@@ -378,6 +378,8 @@ def deploy(paths: Paths) -> str:
 
 
 def api_url(paths: Paths) -> str:
+    if health(paths) is None:
+        raise StackError(f"LocalStack does not answer on {paths.endpoint}: run `python -m infra.localstack.stack up`")
     result = subprocess.run(
         [str(paths.project_python), "-m", "infra.deploy", "url", "--stage", STAGE, "--endpoint-url", paths.endpoint],
         cwd=PROJECT_ROOT,

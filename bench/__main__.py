@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench import baseline, chaos, coldstart, report, scenarios
+from bench.cpu import CpuMeter, per_operation_ms
 from bench.invariants import TopicLog, check
 from bench.load import Api, SeatPool, percentile
 from bench.stack import (
@@ -48,14 +49,17 @@ class Plan:
         full = mode == "full"
         self.mode = mode
         self.levels = [1, 4, 8, 16, 32] if full else [1, 8, 32]
-        self.api_seconds = 10.0 if full else 6.0
-        self.raw_seconds = 8.0 if full else 5.0
+        self.nodelay_levels = [1, 8, 32]
+        self.api_seconds = 8.0 if full else 6.0
+        self.raw_seconds = 6.0 if full else 5.0
         self.hot_seat_runs = 20 if full else 3
         self.hot_seat_attempts = 2000
         self.hot_seat_concurrency = 32
+        self.hot_seat_low_concurrency = 8 if full else 0  # extra runs at 8 clients (full)
+        self.hot_seat_low_attempts = 1000
         self.hot_section_runs = 3 if full else 1
         self.flow_levels = [8, 32] if full else [8]
-        self.flow_seconds = 10.0 if full else 6.0
+        self.flow_seconds = 8.0 if full else 6.0
         self.import_runs = 5 if full else 3
         self.section_seats = 100
         self.section_users = 5000
@@ -68,6 +72,10 @@ class Plan:
             self.section_users = 1000
             self.flow_levels = [2]
             self.import_runs = 1
+            self.nodelay = True
+            self.hot_seat_low_concurrency = 4
+            self.hot_seat_low_attempts = 200
+            self.nodelay_levels = [2]
 
 
 def with_api(urls: list[str], fn: Callable[[Api], Awaitable[T]]) -> T:
@@ -135,12 +143,15 @@ class Bench:
 
     # scenarios -------------------------------------------------------------------------
 
-    def throughput(self, stack: Stack, key: str = "throughput", raw_too: bool = True) -> dict[str, Any]:
+    def throughput(
+        self, stack: Stack, key: str = "throughput", raw_too: bool = True, levels: list[int] | None = None
+    ) -> dict[str, Any]:
         urls = stack.urls
-        out: dict[str, Any] = {"levels": self.plan.levels, "api": {}, "raw": {}}
+        levels = levels or self.plan.levels
+        out: dict[str, Any] = {"levels": levels, "api": {}, "raw": {}}
         raw_sessions: list[str] = []
         api_sessions: list[str] = []
-        for level in self.plan.levels:
+        for level in levels:
             if raw_too:
                 pool, ids = self.fresh_pool(
                     urls, f"bench {self.tag} raw-sql c{level}", int(RAW_RATE_CAP * self.plan.raw_seconds)
@@ -148,7 +159,8 @@ class Bench:
                 raw_sessions += ids
                 sql = baseline.RawSql(level)
                 try:
-                    elapsed, timings = baseline.holds(sql, pool, level, self.plan.raw_seconds, self.tag)
+                    with CpuMeter(stack.instance_pids(), stack.pid) as meter:
+                        elapsed, timings = baseline.holds(sql, pool, level, self.plan.raw_seconds, self.tag)
                 finally:
                     sql.close()
                 lat = timings.ok.get("hold", [])
@@ -160,18 +172,23 @@ class Bench:
                     "failed": timings.failed,
                     "latency_ms": _lat(lat),
                     "pool_exhausted": pool.remaining == 0,
+                    "cpu_cores_busy": meter.result["cores_busy"],
+                    "cpu_ms_per_hold": per_operation_ms(meter.result, len(lat)),
                 }
                 log(f"[{key}] raw SQL   c={level:<3} {len(lat) / elapsed:8.1f} holds/s  p99 {_lat(lat)['p99']:.1f} ms")
             pool, ids = self.fresh_pool(
                 urls, f"bench {self.tag} {key} c{level}", int(API_RATE_CAP * self.plan.api_seconds)
             )
             api_sessions += ids
-            result = with_api(
-                urls,
-                lambda api, pool=pool, level=level: scenarios.uniform_holds(
-                    api, pool, self.tag, concurrency=level, duration=self.plan.api_seconds
-                ),
-            )
+            with CpuMeter(stack.instance_pids(), stack.pid) as meter:
+                result = with_api(
+                    urls,
+                    lambda api, pool=pool, level=level: scenarios.uniform_holds(
+                        api, pool, self.tag, concurrency=level, duration=self.plan.api_seconds
+                    ),
+                )
+            result["cpu_cores_busy"] = meter.result["cores_busy"]
+            result["cpu_ms_per_hold"] = per_operation_ms(meter.result, result["holds"])
             out["api"][level] = result
             log(
                 f"[{key}] API       c={level:<3} {result['holds_per_s']:8.1f} holds/s  "
@@ -180,23 +197,30 @@ class Bench:
         self.check(key, api_sessions + raw_sessions, kafka_sessions=api_sessions)
         return out
 
-    def raw_tx_only(self, stack: Stack, level: int = 8) -> dict[str, Any]:
-        """The baseline without the second (mark_published) transaction, for reference."""
+    def raw_variant(self, stack: Stack, name: str, level: int = 8, **options: bool) -> dict[str, Any]:
+        """The baseline with a part left out (options of RawSql), for reference only."""
         pool, ids = self.fresh_pool(
             stack.urls, f"bench {self.tag} raw-sql tx-only", int(RAW_RATE_CAP * self.plan.raw_seconds)
         )
-        sql = baseline.RawSql(level, publish_step=False)
+        sql = baseline.RawSql(level, **options)
         try:
-            elapsed, timings = baseline.holds(sql, pool, level, self.plan.raw_seconds, self.tag + "-tx")
+            elapsed, timings = baseline.holds(sql, pool, level, self.plan.raw_seconds, f"{self.tag}-{name}")
         finally:
             sql.close()
         lat = timings.ok.get("hold", [])
-        # Their outbox rows stay unpublished: the relay publishes them (so the check waits).
-        self.check("raw-sql tx-only", ids)
-        return {"concurrency": level, "holds_per_s": len(lat) / elapsed, "latency_ms": _lat(lat)}
+        # Without the publish step their outbox rows stay unpublished and the relay publishes
+        # them, so these sessions are checked on Kafka too.
+        published = options.get("publish_step", True)
+        self.check(f"raw-sql {name}", ids, kafka_sessions=None if not published else [])
+        log(f"[raw variant {name}] c={level} {len(lat) / elapsed:.1f} holds/s")
+        return {"concurrency": level, "holds_per_s": len(lat) / elapsed, "latency_ms": _lat(lat), "options": options}
 
-    def hot_seat(self, stack: Stack, runs: int, key: str = "hot_seat") -> dict[str, Any]:
-        out: dict[str, Any] = {"runs": [], "attempts": self.plan.hot_seat_attempts}
+    def hot_seat(
+        self, stack: Stack, runs: int, key: str = "hot_seat", concurrency: int = 0, attempts: int = 0
+    ) -> dict[str, Any]:
+        concurrency = concurrency or self.plan.hot_seat_concurrency
+        attempts = attempts or self.plan.hot_seat_attempts
+        out: dict[str, Any] = {"runs": [], "attempts": attempts, "concurrency": concurrency}
         pooled: list[float] = []
         for n in range(runs):
             result = with_api(
@@ -204,8 +228,8 @@ class Bench:
                 lambda api: scenarios.hot_seat(
                     api,
                     self.tag,
-                    attempts=self.plan.hot_seat_attempts,
-                    concurrency=self.plan.hot_seat_concurrency,
+                    attempts=attempts,
+                    concurrency=concurrency,
                 ),
             )
             pooled += result.pop("latencies_409")
@@ -349,7 +373,7 @@ class Bench:
         if not skip_coldstart:
             log("cold start: import time and package size")
             self.results["coldstart"] = coldstart.measure(plan.import_runs)
-            if plan.mode == "full":
+            if plan.mode != "quick":
                 self.results["coldstart"]["slowest_imports"] = coldstart.slowest_imports(20)
         log("services up and migrations")
         services_up()
@@ -359,9 +383,20 @@ class Bench:
         stack.start()
         try:
             self.results["throughput"] = self.throughput(stack)
-            if plan.mode == "full":
-                self.results["throughput"]["raw_tx_only"] = self.raw_tx_only(stack)
+            if plan.mode != "quick":
+                self.results["throughput"]["raw_variants"] = {
+                    "without mark_published": self.raw_variant(stack, "tx-only", publish_step=False),
+                    "without the checkout check": self.raw_variant(stack, "no-check", checkout_check=False),
+                }
             self.results["hot_seat"] = self.hot_seat(stack, plan.hot_seat_runs)
+            if plan.hot_seat_low_concurrency:
+                self.results["hot_seat_low"] = self.hot_seat(
+                    stack,
+                    2,
+                    key="hot_seat low",
+                    concurrency=plan.hot_seat_low_concurrency,
+                    attempts=plan.hot_seat_low_attempts,
+                )
             self.results["hot_section"] = self.hot_section(stack, plan.hot_section_runs)
             self.results["full_flow"] = self.full_flow(stack)
             if plan.chaos or faults:
@@ -376,8 +411,18 @@ class Bench:
             fixed.start()
             try:
                 nodelay: dict[str, Any] = {}
-                nodelay["throughput"] = self.throughput(fixed, key="nodelay throughput", raw_too=False)
+                nodelay["throughput"] = self.throughput(
+                    fixed, key="nodelay throughput", raw_too=False, levels=plan.nodelay_levels
+                )
                 nodelay["hot_seat"] = self.hot_seat(fixed, 3, key="nodelay hot_seat")
+                if plan.hot_seat_low_concurrency:
+                    nodelay["hot_seat_low"] = self.hot_seat(
+                        fixed,
+                        2,
+                        key="nodelay hot_seat low",
+                        concurrency=plan.hot_seat_low_concurrency,
+                        attempts=plan.hot_seat_low_attempts,
+                    )
                 nodelay["full_flow"] = self.full_flow(fixed, key="nodelay full_flow", raw_too=False)
                 self.results["nodelay"] = nodelay
             finally:
@@ -456,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "perf")
     parser.add_argument("--faults", default="", help="comma-separated chaos faults to run (any mode)")
     parser.add_argument("--no-nodelay", action="store_true", help="full: skip the TCP_NODELAY prototype")
+    parser.add_argument("--write-report", action="store_true", help="write REPORT.md etc. in any mode")
     args = parser.parse_args(argv)
 
     plan = Plan(args.mode)
@@ -467,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = report.summary(results)
     results["summary"] = summary
     print(report.table(results))
-    if args.mode == "full":
+    if args.mode == "full" or args.write_report:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
         report.plot(results, args.out / "throughput-latency.png")

@@ -61,7 +61,14 @@ class Timings:
 
 
 class RawSql:
-    def __init__(self, concurrency: int, settings: Settings | None = None, *, publish_step: bool = True) -> None:
+    def __init__(
+        self,
+        concurrency: int,
+        settings: Settings | None = None,
+        *,
+        publish_step: bool = True,
+        checkout_check: bool = True,
+    ) -> None:
         self.settings = settings or get_settings()
         s = self.settings
         self.pool = ConnectionPool(
@@ -76,7 +83,7 @@ class RawSql:
                 "connect_timeout": 3,
                 "application_name": "bench-raw-sql",
             },
-            check=ConnectionPool.check_connection,
+            check=ConnectionPool.check_connection if checkout_check else None,
             timeout=10,
             name="bench-raw-sql",
             open=True,

@@ -129,11 +129,37 @@ THROUGHPUT_HEADERS = [
 ]
 
 
+CPU_COMPONENTS = ["api", "postgres", "kafka", "workers", "redis", "driver", "other", "machine_busy"]
+CPU_HEADERS = ["run", "clients", "cores busy", *CPU_COMPONENTS]
+
+
+def cpu_table_rows(tp: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for kind in ("api", "raw"):
+        for level in tp.get("levels", []):
+            entry = _level(tp.get(kind, {}), level) or {}
+            cpu = entry.get("cpu_ms_per_hold")
+            if cpu:
+                rows.append(
+                    [
+                        "API" if kind == "api" else "raw SQL",
+                        level,
+                        entry.get("cpu_cores_busy"),
+                        *(cpu.get(c, 0.0) for c in CPU_COMPONENTS),
+                    ]
+                )
+    return rows
+
+
 def table(results: dict[str, Any]) -> str:
     parts = [f"cinema bench ({results['mode']}, run {results['tag']}, commit {results.get('commit', '?')})", ""]
     if "throughput" in results:
         parts += ["Uniform holds (1 fresh seat per hold, many sessions), API vs raw SQL:"]
         parts += [_table(THROUGHPUT_HEADERS, throughput_rows(results["throughput"])), ""]
+        cpu_rows = cpu_table_rows(results["throughput"])
+        if cpu_rows:
+            parts += ["CPU ms per successful hold, by component (2 cores for everything):"]
+            parts += [_table(CPU_HEADERS, cpu_rows), ""]
     if "hot_seat" in results:
         hot = results["hot_seat"]
         rows = [
@@ -408,6 +434,26 @@ def targets_rows(results: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def _first(results: dict[str, Any], key: str) -> Any:
+    runs = results.get("hot_section", {}).get("runs") or [{}]
+    return runs[0].get(key)
+
+
+def _hot_low(results: dict[str, Any]) -> list[str]:
+    out = []
+    for label, hot in (
+        ("as shipped", results.get("hot_seat_low")),
+        ("with the TCP_NODELAY prototype", (results.get("nodelay") or {}).get("hot_seat_low")),
+    ):
+        if hot:
+            out.append(
+                f"- At {hot['concurrency']} clients, {label}: 409 p50 {hot['latency_409_ms']['p50']:.1f} ms, "
+                f"p99 {hot['latency_409_ms']['p99']:.1f} ms; exactly one winner in {hot['exactly_one']}/"
+                f"{len(hot['runs'])} runs."
+            )
+    return [*out, ""] if out else []
+
+
 def markdown(results: dict[str, Any], out_dir: Path) -> str:
     s = results.get("summary") or summary(results)
     cfg = results["config"]
@@ -455,12 +501,27 @@ def markdown(results: dict[str, Any], out_dir: Path) -> str:
         "![throughput and latency against concurrency](throughput-latency.png)",
         "",
     ]
-    tx = results["throughput"].get("raw_tx_only")
-    if tx:
+    variants = results["throughput"].get("raw_variants") or {}
+    if variants:
+        lines += ["Raw-SQL baseline with one part left out (reference only; the API runs every part):", ""]
         lines += [
-            f"Raw SQL without the second transaction (`mark_published`) at {tx['concurrency']} clients: "
-            f"{tx['holds_per_s']:.0f} holds/s, p99 {tx['latency_ms']['p99']:.1f} ms (reference only; the "
-            "API runs both transactions).",
+            _md_table(
+                ["baseline variant", "clients", "holds/s", "p50 ms", "p99 ms"],
+                [
+                    [name, v["concurrency"], v["holds_per_s"], v["latency_ms"]["p50"], v["latency_ms"]["p99"]]
+                    for name, v in variants.items()
+                ],
+            ),
+            "",
+        ]
+    cpu_rows = cpu_table_rows(results["throughput"])
+    if cpu_rows:
+        lines += [
+            "Where the CPU goes (bench/cpu.py: CPU milliseconds per successful hold, from /proc, per component; "
+            "`driver` is the load generator itself - httpx for the API, the psycopg threads for raw SQL; `other` "
+            "is everything else on the machine meanwhile, e.g. other people's test runs):",
+            "",
+            _md_table(CPU_HEADERS, cpu_rows),
             "",
         ]
     if "nodelay" in results:
@@ -513,9 +574,11 @@ def markdown(results: dict[str, Any], out_dir: Path) -> str:
             ],
         ),
         "",
+        *_hot_low(results),
         "## Hot section",
         "",
-        "100 seats, 5000 users wanting 1 or 2 seats (adjacent when possible), 32 clients. A user picks from "
+        f"{_first(results, 'seats')} seats, {_first(results, 'users')} users wanting 1 or 2 seats (adjacent when "
+        f"possible), {_first(results, 'concurrency')} clients. A user picks from "
         "its view of the free seats (GET /sessions/{id}/seats, refreshed at most every 100 ms), retries up to "
         "6 times after a 409 and gives up when the view has too few seats. Checked against the database: "
         "seats under live holds, and no seat in two live reservations.",
@@ -714,3 +777,23 @@ def markdown(results: dict[str, Any], out_dir: Path) -> str:
         lines += ["(docs/perf/findings.md is missing.)", ""]
     lines += ["## Summary line", "", "```json", __import__("json").dumps(s), "```", ""]
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Re-render docs/perf/REPORT.md and the plot from a results.json (after editing findings.md)."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("results", type=Path, nargs="?", default=FINDINGS.parent / "results.json")
+    args = parser.parse_args(argv)
+    results = json.loads(args.results.read_text())
+    out = args.results.parent
+    plot(results, out / "throughput-latency.png")
+    (out / "REPORT.md").write_text(markdown(results, out))
+    print(f"wrote {out / 'REPORT.md'} and {out / 'throughput-latency.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

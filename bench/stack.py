@@ -89,9 +89,17 @@ def _pids() -> list[int]:
 class Stack:
     """``python -m infra.run_local --instances N --port P`` as a child process group."""
 
-    def __init__(self, instances: int = DEFAULT_INSTANCES, port: int = DEFAULT_PORT, *, nodelay: bool = False) -> None:
+    def __init__(
+        self,
+        instances: int = DEFAULT_INSTANCES,
+        port: int = DEFAULT_PORT,
+        *,
+        nodelay: bool = False,
+        workers: bool = True,
+    ) -> None:
         self.instances = instances
         self.port = port
+        self.workers = workers  # False: no sweeper, relay or consumers (diagnostics only)
         # nodelay: the prototype of the recommended fix (bench/chalice_nodelay.py)
         self.runner = "bench.run_local_nodelay" if nodelay else "infra.run_local"
         self.urls = [f"http://127.0.0.1:{port + i}" for i in range(instances)]
@@ -118,6 +126,7 @@ class Stack:
             str(SWEEP_INTERVAL_SECONDS),
             "--relay-interval",
             str(RELAY_INTERVAL_SECONDS),
+            *([] if self.workers else ["--no-workers"]),
         ]
         out = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         self.process = subprocess.Popen(
@@ -146,6 +155,10 @@ class Stack:
                 time.sleep(0.3)
         if pending:
             raise SystemExit(f"[bench] API instances {pending} not ready after {timeout:.0f}s")
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
     def stop(self) -> None:
         """SIGTERM to run_local's process group; it stops its instances and workers."""

@@ -121,7 +121,7 @@ def ensure_project_venv(paths: Paths) -> None:
     if paths.project_python.exists() and (paths.project_python.parent / ".installed").exists():
         return
     log("creating the project's virtualenv (make .venv/bin/.installed)")
-    subprocess.run(["make", "-s", ".venv/bin/.installed"], cwd=PROJECT_ROOT, check=True)
+    subprocess.run(["make", "-s", ".venv/bin/.installed"], cwd=PROJECT_ROOT, stdout=sys.stderr, check=True)
 
 
 def ensure_localstack(paths: Paths) -> bool:
@@ -135,7 +135,7 @@ def ensure_localstack(paths: Paths) -> bool:
     pip = [str(paths.venv_python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     if not paths.venv_python.exists():
         log(f"creating {paths.venv}")
-        subprocess.run([str(paths.project_python), "-m", "venv", str(paths.venv)], check=True)
+        subprocess.run([str(paths.project_python), "-m", "venv", str(paths.venv)], stdout=sys.stderr, check=True)
     installed = subprocess.run(
         [str(paths.venv_python), "-c", "import importlib.metadata as m; print(m.version('localstack-core'))"],
         capture_output=True,
@@ -144,7 +144,11 @@ def ensure_localstack(paths: Paths) -> bool:
     ).stdout.strip()
     if installed != LOCALSTACK_VERSION:
         log(f"installing localstack-core[runtime]=={LOCALSTACK_VERSION} (a few minutes the first time)")
-        subprocess.run([*pip, f"localstack-core[runtime]=={LOCALSTACK_VERSION}", "-c", str(CONSTRAINTS)], check=True)
+        subprocess.run(
+            [*pip, f"localstack-core[runtime]=={LOCALSTACK_VERSION}", "-c", str(CONSTRAINTS)],
+            stdout=sys.stderr,
+            check=True,
+        )
     log("installing the host runtime executor (infra/localstack)")
     # Built from a copy, so that pip leaves no build/ or .egg-info in the checkout.
     with tempfile.TemporaryDirectory(prefix="host-runtime-") as workdir:
@@ -156,7 +160,7 @@ def ensure_localstack(paths: Paths) -> bool:
             source / "localstack_host_runtime",
             ignore=shutil.ignore_patterns("__pycache__"),
         )
-        subprocess.run([*pip, "--force-reinstall", "--no-deps", str(source)], check=True)
+        subprocess.run([*pip, "--force-reinstall", "--no-deps", str(source)], stdout=sys.stderr, check=True)
     stamp.write_text(wanted)
     return True
 
@@ -203,16 +207,24 @@ if url.hostname in ("127.0.0.1", "localhost") and url.port == port and name:
 
 
 def services_up(paths: Paths) -> None:
+    # Their progress goes to stderr: stdout of `up` is the URL only.
     subprocess.run(
-        [str(paths.project_python), "-m", "infra.services", "up"], cwd=PROJECT_ROOT, env=project_env(), check=True
+        [str(paths.project_python), "-m", "infra.services", "up"],
+        cwd=PROJECT_ROOT,
+        env=project_env(),
+        stdout=sys.stderr,
+        check=True,
     )
     database_url = connection_settings()["DATABASE_URL"]
     pg_port = os.environ.get("CINEMA_PG_PORT", "54329")
-    subprocess.run([str(paths.project_python), "-c", CREATE_DATABASE, database_url, pg_port], check=True)
+    subprocess.run(
+        [str(paths.project_python), "-c", CREATE_DATABASE, database_url, pg_port], stdout=sys.stderr, check=True
+    )
     subprocess.run(
         [str(paths.project_python), "-m", "chalicelib.jobs.migrate"],
         cwd=PROJECT_ROOT,
         env=project_env(DATABASE_URL=database_url),
+        stdout=sys.stderr,
         check=True,
     )
 

@@ -62,6 +62,18 @@ def _connections(stage: str, client: Callable[[str], Any]) -> dict[str, str]:
     return {key: given[key] or stored[key] for key in given}
 
 
+# The first test also waits for the session's `stack up`, which installs LocalStack the first
+# time (a few minutes on two cores): more than the project's 300-second default.
+STACK_TIMEOUT = 1500
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.timeout(STACK_TIMEOUT))
+
+
 @pytest.fixture(scope="session")
 def stack() -> Stack:
     api_url = os.environ.get("LOCALSTACK_API_URL") or _stack_up()

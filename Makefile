@@ -48,9 +48,13 @@ token: $(BIN)/.installed
 
 test: services browser lint typecheck
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m chalicelib.jobs.migrate
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest --ignore=tests/localstack $(PYTEST_ARGS)
+	# The same app through LocalStack without Docker (API Gateway, Lambda, EventBridge), in a
+	# pytest run of its own: it brings its stack up and points the session at that stack's database.
+	$(BIN)/pytest tests/localstack $(PYTEST_ARGS)
 
 stop:
+	@test -x $(BIN)/python && $(BIN)/python -m infra.localstack.stack down || true
 	@test -x $(BIN)/python && $(BIN)/python -m infra.services down || true
 
 clean: stop
@@ -67,7 +71,7 @@ AWS_ENDPOINT_URL ?=
 DEPLOY := $(BIN)/python -m infra.deploy
 ENDPOINT_FLAG = $(if $(AWS_ENDPOINT_URL),--endpoint-url $(AWS_ENDPOINT_URL))
 
-.PHONY: deploy-local destroy-local localstack-url deploy destroy
+.PHONY: deploy-local destroy-local localstack-url deploy destroy localstack localstack-down localstack-test
 
 # With `docker compose up -d --wait`, LocalStack runs each Lambda in a container on the compose
 # network, so the functions reach the services by their compose names, not 127.0.0.1.
@@ -82,9 +86,23 @@ deploy-local: $(BIN)/.installed
 destroy-local: $(BIN)/.installed
 	$(DEPLOY) destroy --stage local --endpoint-url $(LOCALSTACK_URL)
 
-# Prints only the URL: curl "$$(make -s localstack-url)/sessions"
+# Prints only the URL of the local stage on LocalStack, however LocalStack runs (Docker, or
+# `make localstack` without it): curl "$$(make -s localstack-url)/sessions"
 localstack-url: $(BIN)/.installed
 	@$(DEPLOY) url --stage local --endpoint-url $(LOCALSTACK_URL)
+
+# LocalStack without Docker (docs/localstack.md): Lambda handlers run as host processes.
+# Installs LocalStack in .local/localstack-venv, brings up the services and LocalStack, deploys
+# the local stage and prints its URL (only the URL on stdout). `make localstack-down` stops it.
+localstack: $(BIN)/.installed
+	@$(BIN)/python -m infra.localstack.stack up
+
+localstack-down:
+	@test -x $(BIN)/python && $(BIN)/python -m infra.localstack.stack down || true
+
+# Only the end-to-end suite through LocalStack's API Gateway, EventBridge and Lambda.
+localstack-test: localstack
+	$(BIN)/pytest tests/localstack $(PYTEST_ARGS)
 
 deploy: $(BIN)/.installed
 	$(DEPLOY) deploy --stage $(STAGE) $(ENDPOINT_FLAG) $(DEPLOY_ARGS)

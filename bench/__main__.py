@@ -65,6 +65,9 @@ class Plan:
         self.section_users = 5000
         self.chaos = full
         self.nodelay = full
+        self.only_chaos = mode == "chaos"  # just the chaos faults (--faults to pick), on a fresh stack
+        if mode == "chaos":
+            self.chaos, self.nodelay = True, False
         if mode == "smoke":  # a functional check of the bench itself, seconds per step
             self.levels = [2]
             self.api_seconds = self.raw_seconds = self.flow_seconds = 2.0
@@ -353,7 +356,7 @@ class Bench:
         wait = max(0.0, latest + SWEEP_INTERVAL_SECONDS + 1.5)
         log(f"waiting {wait:.0f}s for the last holds to expire and be swept")
         time.sleep(wait)
-        inv = check(sessions, topic_log=None, sweep_interval=SWEEP_INTERVAL_SECONDS).as_dict()
+        inv = check(sessions, topic_log=None, sweep_interval=SWEEP_INTERVAL_SECONDS, drain_timeout=0).as_dict()
         return {
             "sessions": len(sessions),
             "overdue_pending": inv["overdue_pending"],
@@ -370,7 +373,7 @@ class Bench:
         plan = self.plan
         if wait:
             wait_for_quiet_machine()
-        if not skip_coldstart:
+        if not skip_coldstart and not plan.only_chaos:
             log("cold start: import time and package size")
             self.results["coldstart"] = coldstart.measure(plan.import_runs)
             if plan.mode != "quick":
@@ -382,55 +385,66 @@ class Bench:
         stack = Stack(self.instances, self.port)
         stack.start()
         try:
-            self.results["throughput"] = self.throughput(stack)
-            if plan.mode != "quick":
-                self.results["throughput"]["raw_variants"] = {
-                    "without mark_published": self.raw_variant(stack, "tx-only", publish_step=False),
-                    "without the checkout check": self.raw_variant(stack, "no-check", checkout_check=False),
-                }
-            self.results["hot_seat"] = self.hot_seat(stack, plan.hot_seat_runs)
-            if plan.hot_seat_low_concurrency:
-                self.results["hot_seat_low"] = self.hot_seat(
-                    stack,
-                    2,
-                    key="hot_seat low",
-                    concurrency=plan.hot_seat_low_concurrency,
-                    attempts=plan.hot_seat_low_attempts,
-                )
-            self.results["hot_section"] = self.hot_section(stack, plan.hot_section_runs)
-            self.results["full_flow"] = self.full_flow(stack)
-            if plan.chaos or faults:
+            if plan.only_chaos:
                 self.results["chaos"] = self.chaos(stack, faults)
-                self.results["final_expiry"] = self.final_expiry()
+            else:
+                self.scenarios(stack, faults)
         finally:
             stack.stop()
         if plan.nodelay:
-            wait_for_quiet_machine(max_wait=300)
-            log("prototype of the recommended fix: chalice local with TCP_NODELAY")
-            fixed = Stack(self.instances, self.port, nodelay=True)
-            fixed.start()
-            try:
-                nodelay: dict[str, Any] = {}
-                nodelay["throughput"] = self.throughput(
-                    fixed, key="nodelay throughput", raw_too=False, levels=plan.nodelay_levels
-                )
-                nodelay["hot_seat"] = self.hot_seat(fixed, 3, key="nodelay hot_seat")
-                if plan.hot_seat_low_concurrency:
-                    nodelay["hot_seat_low"] = self.hot_seat(
-                        fixed,
-                        2,
-                        key="nodelay hot_seat low",
-                        concurrency=plan.hot_seat_low_concurrency,
-                        attempts=plan.hot_seat_low_attempts,
-                    )
-                nodelay["full_flow"] = self.full_flow(fixed, key="nodelay full_flow", raw_too=False)
-                self.results["nodelay"] = nodelay
-            finally:
-                fixed.stop()
+            self.nodelay_prototype()
         if self.topic_log is not None:
             self.topic_log.close()
         self.results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         return self.results
+
+    def scenarios(self, stack: Stack, faults: list[str] | None) -> None:
+        plan = self.plan
+        self.results["throughput"] = self.throughput(stack)
+        if plan.mode != "quick":
+            self.results["throughput"]["raw_variants"] = {
+                "without mark_published": self.raw_variant(stack, "tx-only", publish_step=False),
+                "without the checkout check": self.raw_variant(stack, "no-check", checkout_check=False),
+            }
+        self.results["hot_seat"] = self.hot_seat(stack, plan.hot_seat_runs)
+        if plan.hot_seat_low_concurrency:
+            self.results["hot_seat_low"] = self.hot_seat(
+                stack,
+                2,
+                key="hot_seat low",
+                concurrency=plan.hot_seat_low_concurrency,
+                attempts=plan.hot_seat_low_attempts,
+            )
+        self.results["hot_section"] = self.hot_section(stack, plan.hot_section_runs)
+        self.results["full_flow"] = self.full_flow(stack)
+        if plan.chaos or faults:
+            self.results["chaos"] = self.chaos(stack, faults)
+            self.results["final_expiry"] = self.final_expiry()
+
+    def nodelay_prototype(self) -> None:
+        plan = self.plan
+        wait_for_quiet_machine(max_wait=300)
+        log("prototype of the recommended fix: chalice local with TCP_NODELAY")
+        fixed = Stack(self.instances, self.port, nodelay=True)
+        fixed.start()
+        try:
+            nodelay: dict[str, Any] = {}
+            nodelay["throughput"] = self.throughput(
+                fixed, key="nodelay throughput", raw_too=False, levels=plan.nodelay_levels
+            )
+            nodelay["hot_seat"] = self.hot_seat(fixed, 3, key="nodelay hot_seat")
+            if plan.hot_seat_low_concurrency:
+                nodelay["hot_seat_low"] = self.hot_seat(
+                    fixed,
+                    2,
+                    key="nodelay hot_seat low",
+                    concurrency=plan.hot_seat_low_concurrency,
+                    attempts=plan.hot_seat_low_attempts,
+                )
+            nodelay["full_flow"] = self.full_flow(fixed, key="nodelay full_flow", raw_too=False)
+            self.results["nodelay"] = nodelay
+        finally:
+            fixed.stop()
 
 
 # small SQL helpers ---------------------------------------------------------------------
@@ -493,7 +507,7 @@ def _git(*args: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=["quick", "full", "smoke"], nargs="?", default="quick")
+    parser.add_argument("mode", choices=["quick", "full", "smoke", "chaos"], nargs="?", default="quick")
     parser.add_argument("--instances", type=int, default=DEFAULT_INSTANCES)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--skip-coldstart", action="store_true")

@@ -23,10 +23,30 @@ from chalicelib.adapters.outbox_repository import OutboxMessage
 logger = logging.getLogger(__name__)
 
 
+# Failures that say nothing about the message itself: the broker or the client is unavailable.
+_UNAVAILABLE_CODES = {
+    KafkaError._MSG_TIMED_OUT,
+    KafkaError._TRANSPORT,
+    KafkaError._ALL_BROKERS_DOWN,
+    KafkaError._PURGE_QUEUE,
+    KafkaError._PURGE_INFLIGHT,
+    KafkaError._TIMED_OUT,
+    KafkaError._DESTROY,
+    KafkaError._FATAL,
+}
+
+
+def _is_unavailability(error: KafkaError | None) -> bool:
+    return error is None or error.code() in _UNAVAILABLE_CODES or error.retriable() or error.fatal()
+
+
 @dataclass
 class DeliveryReport:
     delivered: list[UUID] = field(default_factory=list)
     failed: dict[UUID, str] = field(default_factory=dict)
+    # Failed for lack of a broker or a usable client, not because of the message: retrying
+    # later is all there is to do, and it must not count towards dead-lettering.
+    unavailable: set[UUID] = field(default_factory=set)
 
 
 class EventPublisher:
@@ -43,12 +63,29 @@ class EventPublisher:
             "client.id": "cinema-api",
             # librdkafka's own log lines go through Python logging (JSON in Lambda), not raw stderr.
             "logger": logging.getLogger("confluent_kafka.producer"),
+            "error_cb": self._on_client_error,
         }
         self._timeout = publish_timeout_seconds
         self._retry_after = retry_after_failure_seconds
         self._producer: Producer | None = None
         self._down_until = 0.0
+        self._fatal = False
         self._lock = threading.Lock()
+
+    def _on_client_error(self, error: KafkaError) -> None:
+        if error.fatal():
+            self._fatal = True
+            logger.error("kafka producer hit a fatal error; it will be replaced: %s", error)
+
+    def _replace_producer(self) -> None:
+        """Discard the producer (caller holds the lock). A fatal error is permanent for a
+        producer instance, and purging part of an idempotent producer's queue corrupts its
+        sequence numbers; a fresh producer (new id and epoch) is the safe way to go on. What the
+        old one still held is reported failed and re-sent later with the same event ids."""
+        old, self._producer, self._fatal = self._producer, None, False
+        if old is not None:
+            old.purge(in_queue=True, in_flight=True)
+            old.poll(0)
 
     @property
     def producer(self) -> Producer:
@@ -73,6 +110,8 @@ class EventPublisher:
                 report.delivered.append(event_id)
             else:
                 report.failed[event_id] = str(error)
+                if _is_unavailability(error):
+                    report.unavailable.add(event_id)
 
         producer = self.producer
         with self._lock:  # one batch at a time per process keeps per-session order
@@ -88,14 +127,14 @@ class EventPublisher:
                     )
                 except (BufferError, KafkaException) as exc:
                     report.failed[event_id] = str(exc)
+                    report.unavailable.add(event_id)
             remaining = producer.flush(self._timeout)
-            if remaining:
-                # Drop what never left, so the relay (not a late retry from this queue) owns it.
-                producer.purge(in_queue=True, in_flight=False)
-                producer.poll(0)
+            if remaining or self._fatal:
+                self._replace_producer()
         for outbox_message in messages:
             if outbox_message.event_id not in report.delivered and outbox_message.event_id not in report.failed:
                 report.failed[outbox_message.event_id] = "delivery not confirmed in time"
+                report.unavailable.add(outbox_message.event_id)
         if report.failed:
             self._down_until = time.monotonic() + self._retry_after
         return report
@@ -105,10 +144,15 @@ class EventPublisher:
     ) -> None:
         """Produce one message and wait for the broker's acknowledgement; raise if it fails."""
         errors: list[KafkaError | None] = []
-        self.producer.produce(
-            topic, key=key, value=value, headers=headers, on_delivery=lambda error, _msg: errors.append(error)
-        )
-        if self.producer.flush(self._timeout * 5) or not errors or errors[0] is not None:
+        producer = self.producer
+        with self._lock:
+            producer.produce(
+                topic, key=key, value=value, headers=headers, on_delivery=lambda error, _msg: errors.append(error)
+            )
+            remaining = producer.flush(self._timeout * 5)
+            if remaining or self._fatal:
+                self._replace_producer()
+        if remaining or not errors or errors[0] is not None:
             raise KafkaException(errors[0] if errors and errors[0] else "delivery not confirmed in time")
 
     def broker_reachable(self, timeout_seconds: float = 2.0) -> bool:

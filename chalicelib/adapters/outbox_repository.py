@@ -114,6 +114,16 @@ class OutboxRepository:
             (error[:2000], retry_in_seconds, message_id),
         )
 
+    def postpone(self, cur: Cursor, message_id: int, error: str, retry_in_seconds: float) -> None:
+        """Retry later without counting an attempt (the failure was not the message's)."""
+        cur.execute(
+            """
+            UPDATE outbox SET last_error = %s, next_attempt_at = now() + make_interval(secs => %s)
+            WHERE id = %s
+            """,
+            (error[:2000], retry_in_seconds, message_id),
+        )
+
     def mark_dead(self, cur: Cursor, message_id: int, error: str) -> None:
         cur.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = %s, dead_at = now() WHERE id = %s",

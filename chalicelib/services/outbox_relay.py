@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from chalicelib.adapters.database import Database
 from chalicelib.adapters.kafka_publisher import EventPublisher
-from chalicelib.adapters.outbox_repository import OutboxRepository
+from chalicelib.adapters.outbox_repository import OutboxMessage, OutboxRepository
 
 logger = logging.getLogger(__name__)
 
 BACKOFF_BASE_SECONDS = 1.0
-BACKOFF_CAP_SECONDS = 300.0
+BACKOFF_CAP_SECONDS = 30.0
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
@@ -68,8 +68,13 @@ class OutboxRelay:
                 error = report.failed.get(message.event_id)
                 if error is None:
                     continue
-                if message.attempts + 1 >= self._max_attempts:
-                    self._send_to_dead_letter(message)
+                if message.event_id in report.unavailable:
+                    # Kafka is down or the client is being replaced: wait, without using up
+                    # the message's attempts (dead-lettering is for messages Kafka rejects).
+                    self._outbox.postpone(cur, message.id, error, backoff_seconds(message.attempts))
+                    failed += 1
+                    continue
+                if message.attempts + 1 >= self._max_attempts and self._send_to_dead_letter(message):
                     self._outbox.mark_dead(cur, message.id, error)
                     logger.error(
                         "outbox event is dead after %d attempts: %s",
@@ -83,11 +88,14 @@ class OutboxRelay:
                     failed += 1
         return RelayResult(published, failed, dead)
 
-    def _send_to_dead_letter(self, message: object) -> None:
+    def _send_to_dead_letter(self, message: OutboxMessage) -> bool:
+        """Copy the event to the dead-letter topic; only a confirmed copy lets the row die."""
         try:
-            self._publisher.publish([message], topic=self._dead_letter_topic)  # type: ignore[list-item]
-        except Exception:  # the row stays marked dead in the outbox either way
+            report = self._publisher.publish([message], topic=self._dead_letter_topic)
+        except Exception:
             logger.exception("could not copy dead event to %s", self._dead_letter_topic)
+            return False
+        return message.event_id in report.delivered
 
     def drain(self, max_batches: int = 50, grace_seconds: float | None = None) -> int:
         total = 0

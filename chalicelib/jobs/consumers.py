@@ -76,9 +76,13 @@ class ConsumerLoop:
                 "logger": logging.getLogger("confluent_kafka.consumer"),
             }
         )
-        self._kafka.subscribe([topic])
+        self._assigned = False
+        self._kafka.subscribe([topic], on_assign=self._on_assign)
         self._running = True
         self.outcomes: Counter[str] = Counter()
+
+    def _on_assign(self, consumer: Any, partitions: Any) -> None:
+        self._assigned = True
 
     def stop(self) -> None:
         self._running = False
@@ -91,7 +95,11 @@ class ConsumerLoop:
                 now = time.monotonic()
                 if max_seconds is not None and now - started > max_seconds:
                     break
-                if idle_exit_seconds is not None and now - last_message > idle_exit_seconds:
+                # Idle time counts only once partitions are assigned: joining the group can take
+                # a while on a busy broker, and that is not the topic being drained.
+                if not self._assigned:
+                    last_message = now
+                elif idle_exit_seconds is not None and now - last_message > idle_exit_seconds:
                     break
                 message = self._kafka.poll(0.5)
                 if message is None:

@@ -21,8 +21,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def api_command(port: int, stage: str) -> list[str]:
-    chalice = Path(sys.executable).parent / "chalice"
-    return [str(chalice), "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(port), "--stage", stage]
+    # `chalice local`, with TCP_NODELAY on its connections (infra/chalice_local.py).
+    local = [sys.executable, "-m", "infra.chalice_local", "local", "--no-autoreload", "--host", "127.0.0.1"]
+    return [*local, "--port", str(port), "--stage", stage]
 
 
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:

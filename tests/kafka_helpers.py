@@ -25,20 +25,35 @@ class Delivered:
         return json.loads(self.raw or b"null")
 
 
-def read_topic(bootstrap: str, topic: str, *, max_seconds: float = 60.0) -> list[Delivered]:
-    """Everything on ``topic``, read from the start of every partition up to its current end
-    (high watermark): exact, and with no consumer-group rebalance to wait for."""
-    consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": f"reader-{uuid.uuid4()}", "enable.auto.commit": False}
-    )
+def _consumer(bootstrap: str) -> Consumer:
+    return Consumer({"bootstrap.servers": bootstrap, "group.id": f"reader-{uuid.uuid4()}", "enable.auto.commit": False})
+
+
+def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """The current end (high watermark) of every partition of ``topic``."""
+    consumer = _consumer(bootstrap)
     try:
         partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions}
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
-        remaining = {p for p, end in ends.items() if end > 0}
-        found: list[Delivered] = []
+        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions}
+    finally:
+        consumer.close()
+
+
+def read_topic(
+    bootstrap: str, topic: str, *, since: dict[int, int] | None = None, max_seconds: float = 60.0
+) -> list[Delivered]:
+    """Everything on ``topic`` from ``since`` (default: the start of every partition) up to its
+    current end: exact, and with no consumer-group rebalance to wait for."""
+    start = since or {}
+    todo = {p: end for p, end in end_offsets(bootstrap, topic).items() if end > start.get(p, 0)}
+    found: list[Delivered] = []
+    if not todo:
+        return found
+    consumer = _consumer(bootstrap)
+    try:
+        consumer.assign([TopicPartition(topic, p, start.get(p, OFFSET_BEGINNING)) for p in todo])
         deadline = time.monotonic() + max_seconds
-        while remaining and time.monotonic() < deadline:
+        while todo and time.monotonic() < deadline:
             message = consumer.poll(0.5)
             if message is None or message.error():
                 continue
@@ -52,9 +67,9 @@ def read_topic(bootstrap: str, topic: str, *, max_seconds: float = 60.0) -> list
                     raw=message.value(),
                 )
             )
-            if message.offset() + 1 >= ends[message.partition()]:
-                remaining.discard(message.partition())
-        assert not remaining, f"could not read {topic} to its end within {max_seconds}s"
+            if message.offset() + 1 >= todo.get(message.partition(), 0):
+                todo.pop(message.partition(), None)
+        assert not todo, f"could not read {topic} to its end within {max_seconds}s"
         return found
     finally:
         consumer.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,9 +10,8 @@ from urllib.parse import urlparse
 
 import boto3
 import httpx
-from confluent_kafka import Consumer, TopicPartition
 
-from tests.kafka_helpers import Delivered
+from tests.kafka_helpers import Delivered, end_offsets, read_topic
 
 APP = "cinema-ticketing"
 TOPIC = "cinema.booking-events"
@@ -52,51 +50,10 @@ class TopicReader:
     def __init__(self, bootstrap: str, topic: str = TOPIC) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
-        self.start = self._ends()
-
-    def _consumer(self) -> Consumer:
-        return Consumer(
-            {"bootstrap.servers": self.bootstrap, "group.id": f"ls-reader-{uuid.uuid4()}", "enable.auto.commit": False}
-        )
-
-    def _ends(self) -> dict[int, int]:
-        consumer = self._consumer()
-        try:
-            partitions = consumer.list_topics(self.topic, timeout=30).topics[self.topic].partitions
-            return {p: consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=30)[1] for p in partitions}
-        finally:
-            consumer.close()
+        self.start = end_offsets(bootstrap, topic)
 
     def read(self) -> list[Delivered]:
-        ends = self._ends()
-        consumer = self._consumer()
-        found: list[Delivered] = []
-        try:
-            todo = {p: end for p, end in ends.items() if end > self.start.get(p, 0)}
-            if not todo:
-                return found
-            consumer.assign([TopicPartition(self.topic, p, self.start.get(p, 0)) for p in todo])
-            deadline = time.monotonic() + 60
-            while todo and time.monotonic() < deadline:
-                message = consumer.poll(0.5)
-                if message is None or message.error():
-                    continue
-                found.append(
-                    Delivered(
-                        topic=message.topic(),
-                        partition=message.partition(),
-                        offset=message.offset(),
-                        key=message.key().decode() if message.key() else None,
-                        headers={k: (v.decode() if v else "") for k, v in (message.headers() or [])},
-                        raw=message.value(),
-                    )
-                )
-                if message.offset() + 1 >= todo.get(message.partition(), 0):
-                    todo.pop(message.partition(), None)
-            assert not todo, f"could not read {self.topic} to its end"
-            return found
-        finally:
-            consumer.close()
+        return read_topic(self.bootstrap, self.topic, since=self.start)
 
     def events_of(self, session_id: str, want: Callable[[list[dict[str, Any]]], bool], timeout: float = 100.0):
         """The events keyed by a session, once ``want`` accepts them. The API publishes right

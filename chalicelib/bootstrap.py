@@ -1,7 +1,10 @@
 """Composition root: builds every adapter and service once per process, lazily.
 
-Importing this module makes no network call. The first request (or scheduled invocation)
-builds the pool, clients and services, and warm invocations reuse them.
+Importing this module makes no network call and loads no driver. The first request (or
+scheduled invocation) builds the pool, clients and services, and warm invocations reuse
+them. Each component's module is imported where it is built, so a function only loads the
+libraries it uses (the sweeper never loads PyJWT, the API never loads yoyo) and the cold
+import of the handler module stays small.
 """
 
 from __future__ import annotations
@@ -9,31 +12,29 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import redis
-
-from chalicelib.adapters.database import Database
-from chalicelib.adapters.kafka_publisher import EventPublisher
-from chalicelib.adapters.outbox_repository import OutboxRepository
-from chalicelib.adapters.projections_repository import ProjectionsRepository
-from chalicelib.adapters.rate_limiter import RateLimiter
-from chalicelib.adapters.redis_gate import FailFastRedis, SeatGate
-from chalicelib.adapters.reservation_cache import ReservationCache
-from chalicelib.adapters.reservations_repository import ReservationsRepository
-from chalicelib.adapters.sales_repository import SalesRepository
-from chalicelib.adapters.sessions_repository import SessionsRepository
-from chalicelib.adapters.tokens import TokenVerifier
 from chalicelib.config import Settings, get_settings
-from chalicelib.services.consumers import AuditTrail, EventConsumer, MetricsProjection
-from chalicelib.services.event_dispatch import EventDispatcher
-from chalicelib.services.expiry import ExpiryService
-from chalicelib.services.health import HealthService
-from chalicelib.services.idempotency import IdempotentCommands
-from chalicelib.services.metrics import MetricsService
-from chalicelib.services.outbox_relay import OutboxRelay
-from chalicelib.services.reservations import ReservationService
-from chalicelib.services.sales import SaleService
-from chalicelib.services.sessions import SessionService
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.database import Database
+    from chalicelib.adapters.kafka_publisher import EventPublisher
+    from chalicelib.adapters.outbox_repository import OutboxRepository
+    from chalicelib.adapters.projections_repository import ProjectionsRepository
+    from chalicelib.adapters.rate_limiter import RateLimiter
+    from chalicelib.adapters.redis_gate import FailFastRedis
+    from chalicelib.adapters.reservation_cache import ReservationCache
+    from chalicelib.adapters.tokens import TokenVerifier
+    from chalicelib.services.consumers import EventConsumer
+    from chalicelib.services.event_dispatch import EventDispatcher
+    from chalicelib.services.expiry import ExpiryService
+    from chalicelib.services.health import HealthService
+    from chalicelib.services.idempotency import IdempotentCommands
+    from chalicelib.services.metrics import MetricsService
+    from chalicelib.services.outbox_relay import OutboxRelay
+    from chalicelib.services.reservations import ReservationService
+    from chalicelib.services.sales import SaleService
+    from chalicelib.services.sessions import SessionService
 
 
 def booking_topic(settings: Settings) -> str:
@@ -46,6 +47,8 @@ class Container:
 
     @cached_property
     def db(self) -> Database:
+        from chalicelib.adapters.database import Database
+
         return Database(
             self.settings.database_url,
             min_size=self.settings.db_pool_min_size,
@@ -56,6 +59,10 @@ class Container:
 
     @cached_property
     def redis(self) -> FailFastRedis:
+        import redis
+
+        from chalicelib.adapters.redis_gate import FailFastRedis
+
         timeout = self.settings.redis_socket_timeout_seconds
         client = redis.Redis.from_url(
             self.settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
@@ -64,6 +71,8 @@ class Container:
 
     @cached_property
     def publisher(self) -> EventPublisher:
+        from chalicelib.adapters.kafka_publisher import EventPublisher
+
         return EventPublisher(
             self.settings.kafka_bootstrap_servers,
             publish_timeout_seconds=self.settings.kafka_publish_timeout_seconds,
@@ -72,22 +81,35 @@ class Container:
 
     @cached_property
     def outbox(self) -> OutboxRepository:
+        from chalicelib.adapters.outbox_repository import OutboxRepository
+
         return OutboxRepository(booking_topic(self.settings))
 
     @cached_property
     def events(self) -> EventDispatcher:
+        from chalicelib.services.event_dispatch import EventDispatcher
+
         return EventDispatcher(self.db, self.outbox, self.publisher)
 
     @cached_property
     def reservation_cache(self) -> ReservationCache:
+        from chalicelib.adapters.reservation_cache import ReservationCache
+
         return ReservationCache(self.redis)
 
     @cached_property
     def sessions(self) -> SessionService:
+        from chalicelib.adapters.sessions_repository import SessionsRepository
+        from chalicelib.services.sessions import SessionService
+
         return SessionService(self.db, SessionsRepository(), self.settings.seats_per_row)
 
     @cached_property
     def reservations(self) -> ReservationService:
+        from chalicelib.adapters.redis_gate import SeatGate
+        from chalicelib.adapters.reservations_repository import ReservationsRepository
+        from chalicelib.services.reservations import ReservationService
+
         return ReservationService(
             self.db,
             ReservationsRepository(),
@@ -102,18 +124,27 @@ class Container:
 
     @cached_property
     def sales(self) -> SaleService:
+        from chalicelib.adapters.reservations_repository import ReservationsRepository
+        from chalicelib.adapters.sales_repository import SalesRepository
+        from chalicelib.services.sales import SaleService
+
         return SaleService(
             self.db, ReservationsRepository(), SalesRepository(), self.outbox, self.reservation_cache, self.events
         )
 
     @cached_property
     def expiry(self) -> ExpiryService:
+        from chalicelib.adapters.reservations_repository import ReservationsRepository
+        from chalicelib.services.expiry import ExpiryService
+
         return ExpiryService(
             self.db, ReservationsRepository(), self.outbox, self.events, batch_size=self.settings.expiry_batch_size
         )
 
     @cached_property
     def relay(self) -> OutboxRelay:
+        from chalicelib.services.outbox_relay import OutboxRelay
+
         return OutboxRelay(
             self.db,
             self.outbox,
@@ -126,22 +157,33 @@ class Container:
 
     @cached_property
     def projections(self) -> ProjectionsRepository:
+        from chalicelib.adapters.projections_repository import ProjectionsRepository
+
         return ProjectionsRepository()
 
     @cached_property
     def metrics_consumer(self) -> EventConsumer:
+        from chalicelib.services.consumers import EventConsumer, MetricsProjection
+
         return EventConsumer(self.db, self.projections, MetricsProjection(self.projections), self.publisher)
 
     @cached_property
     def audit_consumer(self) -> EventConsumer:
+        from chalicelib.services.consumers import AuditTrail, EventConsumer
+
         return EventConsumer(self.db, self.projections, AuditTrail(self.projections), self.publisher)
 
     @cached_property
     def metrics(self) -> MetricsService:
-        return MetricsService(self.db, self.projections)
+        from chalicelib.adapters.sessions_repository import SessionsRepository
+        from chalicelib.services.metrics import MetricsService
+
+        return MetricsService(self.db, self.projections, SessionsRepository())
 
     @cached_property
     def tokens(self) -> TokenVerifier:
+        from chalicelib.adapters.tokens import TokenVerifier
+
         s = self.settings
         return TokenVerifier(
             issuer=s.jwt_issuer,
@@ -154,14 +196,20 @@ class Container:
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
+        from chalicelib.adapters.rate_limiter import RateLimiter
+
         return RateLimiter(self.redis, self.settings.rate_limit_window_seconds)
 
     @cached_property
     def idempotency(self) -> IdempotentCommands:
+        from chalicelib.services.idempotency import IdempotentCommands
+
         return IdempotentCommands(self.redis, self.settings.idempotency_ttl_seconds)
 
     @cached_property
     def health(self) -> HealthService:
+        from chalicelib.services.health import HealthService
+
         def redis_up() -> bool:
             return bool(self.redis.client.ping())
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest
 
-from chalicelib.adapters.tokens import Identity
 from chalicelib.bootstrap import container
 from chalicelib.domain.errors import Forbidden, Unauthenticated
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.tokens import Identity
 
 auth_api = Blueprint(__name__)
 

@@ -8,7 +8,6 @@ from aws_lambda_powertools import Logger
 from chalice import Blueprint
 
 from chalicelib.config import get_settings
-from chalicelib.jobs.migrate import apply_migrations
 
 functions = Blueprint(__name__)
 logger = Logger(service="cinema-migrate")
@@ -16,6 +15,10 @@ logger = Logger(service="cinema-migrate")
 
 @functions.lambda_function(name="migrate")
 def migrate(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # yoyo is imported here, not at module level: every other function shares this module
+    # and should not pay for loading it.
+    from chalicelib.jobs.migrate import apply_migrations
+
     applied = apply_migrations(get_settings().database_url)
     logger.info("migrations applied", extra={"applied": applied})
     return {"applied": applied}

@@ -6,13 +6,15 @@ handlers with real scheduled-event payloads every few seconds (infra/run_local.p
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from chalice import Blueprint, Rate
-from chalice.app import CloudWatchEvent
 
 from chalicelib.bootstrap import container
+
+if TYPE_CHECKING:
+    from chalice.app import CloudWatchEvent
 
 scheduled_jobs = Blueprint(__name__)
 logger = Logger(service="cinema-jobs")

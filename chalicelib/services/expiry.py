@@ -4,12 +4,15 @@ treats a lapsed hold as free. The sweep finalises the state and announces it."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from chalicelib.adapters.database import Database
-from chalicelib.adapters.outbox_repository import OutboxMessage, OutboxRepository
-from chalicelib.adapters.reservations_repository import ReservationsRepository
 from chalicelib.domain.events import EventType, released_and_ended
-from chalicelib.services.event_dispatch import EventDispatcher
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.database import Database
+    from chalicelib.adapters.outbox_repository import OutboxMessage, OutboxRepository
+    from chalicelib.adapters.reservations_repository import ReservationsRepository
+    from chalicelib.services.event_dispatch import EventDispatcher
 
 logger = logging.getLogger(__name__)
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from chalicelib.adapters.database import Database
-from chalicelib.adapters.projections_repository import ProjectionsRepository
-from chalicelib.adapters.sessions_repository import SessionsRepository
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.money import to_money
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.database import Database
+    from chalicelib.adapters.projections_repository import ProjectionsRepository
+    from chalicelib.adapters.sessions_repository import SessionsRepository
 
 TOP_SESSIONS = 5
 
@@ -65,14 +67,15 @@ class AllMetrics:
 
 
 class MetricsService:
-    def __init__(self, db: Database, projections: ProjectionsRepository) -> None:
+    def __init__(self, db: Database, projections: ProjectionsRepository, sessions: SessionsRepository) -> None:
         self._db = db
         self._projections = projections
+        self._sessions = sessions
 
     def for_session(self, session_id: UUID) -> SessionMetrics:
         with self._db.transaction() as cur:
             rows = self._projections.session_metrics(cur, session_id)
-            if not rows and SessionsRepository().get(cur, session_id) is None:
+            if not rows and self._sessions.get(cur, session_id) is None:
                 raise NotFound(f"session {session_id} not found")
         daily = [(row["day"], Counters.of(row)) for row in rows]
         lifetime = sum((counters for _, counters in daily), Counters())

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from chalicelib.adapters.database import Database
-from chalicelib.adapters.kafka_publisher import EventPublisher
-from chalicelib.adapters.outbox_repository import OutboxMessage, OutboxRepository
+if TYPE_CHECKING:
+    from chalicelib.adapters.database import Database
+    from chalicelib.adapters.kafka_publisher import EventPublisher
+    from chalicelib.adapters.outbox_repository import OutboxMessage, OutboxRepository
 
 logger = logging.getLogger(__name__)
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from chalicelib.adapters.database import Database
-from chalicelib.adapters.outbox_repository import OutboxRepository
-from chalicelib.adapters.redis_gate import SeatGate
-from chalicelib.adapters.reservation_cache import ReservationCache
-from chalicelib.adapters.reservations_repository import ReservationsRepository
 from chalicelib.domain.errors import Conflict, InvalidRequest, NotFound
 from chalicelib.domain.events import BookingEvent, EventType, released_and_ended
 from chalicelib.domain.models import Reservation, ReservationStatus
-from chalicelib.services.event_dispatch import EventDispatcher
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.database import Database
+    from chalicelib.adapters.outbox_repository import OutboxRepository
+    from chalicelib.adapters.redis_gate import SeatGate
+    from chalicelib.adapters.reservation_cache import ReservationCache
+    from chalicelib.adapters.reservations_repository import ReservationsRepository
+    from chalicelib.services.event_dispatch import EventDispatcher
 
 _CLAIM_FAILURES = {
     "no_session": NotFound("session not found"),

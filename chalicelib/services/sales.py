@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from chalicelib.adapters.database import Database
-from chalicelib.adapters.outbox_repository import OutboxRepository
-from chalicelib.adapters.reservation_cache import ReservationCache
-from chalicelib.adapters.reservations_repository import ReservationsRepository
-from chalicelib.adapters.sales_repository import SalesRepository
 from chalicelib.domain.errors import InvalidRequest, NotFound
 from chalicelib.domain.events import BookingEvent, EventType
 from chalicelib.domain.models import ReservationStatus, Sale
 from chalicelib.domain.money import sale_amount
-from chalicelib.services.event_dispatch import EventDispatcher
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.database import Database
+    from chalicelib.adapters.outbox_repository import OutboxRepository
+    from chalicelib.adapters.reservation_cache import ReservationCache
+    from chalicelib.adapters.reservations_repository import ReservationsRepository
+    from chalicelib.adapters.sales_repository import SalesRepository
+    from chalicelib.services.event_dispatch import EventDispatcher
 
 
 class HoldLapsedDuringPayment(InvalidRequest):

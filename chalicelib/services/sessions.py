@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from chalicelib.adapters.database import Database
-from chalicelib.adapters.sessions_repository import SessionsRepository
 from chalicelib.domain.errors import Conflict, InvalidRequest, NotFound
-from chalicelib.domain.models import MovieSession, Seat
 from chalicelib.domain.seating import MAX_SEATS, MIN_SEATS, seat_numbers
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.database import Database
+    from chalicelib.adapters.sessions_repository import SessionsRepository
+    from chalicelib.domain.models import MovieSession, Seat
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from chalicelib.adapters.database import Database
-from chalicelib.adapters.kafka_publisher import EventPublisher
-from chalicelib.adapters.outbox_repository import OutboxMessage, OutboxRepository
+if TYPE_CHECKING:
+    from chalicelib.adapters.database import Database
+    from chalicelib.adapters.kafka_publisher import EventPublisher
+    from chalicelib.adapters.outbox_repository import OutboxMessage, OutboxRepository
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ class EventDispatcher:
         try:
             report = self._publisher.publish(sendable)
             if report.delivered:
-                with self._db.transaction() as cur:
+                with self._db.autocommit() as cur:
                     self._outbox.mark_published(cur, report.delivered)
             if report.failed:
                 logger.warning(

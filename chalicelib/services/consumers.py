@@ -1,7 +1,10 @@
 """Kafka consumers of booking events: the metrics projection and the audit trail.
 
 Each consumer applies an event and records its event id in the same database transaction,
-so a redelivered event is skipped and nothing is counted twice. What happens on failure:
+so a redelivered event is skipped and nothing is counted twice. A batch of records is
+applied in one transaction (one commit, not one per event); if any record in it fails for a
+reason of its own, the batch is rolled back and its records are applied one at a time, so a
+poison message never takes the others down with it. What happens on failure:
 
 - infrastructure trouble (database unreachable, lock busy) is transient: the record is
   retried, and its offset is not committed until it succeeds;
@@ -13,16 +16,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from chalicelib.adapters.database import Cursor, Database
-from chalicelib.adapters.kafka_publisher import EventPublisher
-from chalicelib.adapters.projections_repository import ProjectionsRepository
 from chalicelib.domain.errors import Conflict, Unavailable
 from chalicelib.domain.events import PoisonMessage, ReceivedEvent, parse_received
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.database import Cursor, Database
+    from chalicelib.adapters.kafka_publisher import EventPublisher
+    from chalicelib.adapters.projections_repository import ProjectionsRepository
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +99,30 @@ class EventConsumer:
     def name(self) -> str:
         return self.projection.name
 
+    def handle_batch(self, records: Sequence[RawRecord]) -> list[Outcome]:
+        """Apply records in order, in one transaction when all goes well. Raises a transient
+        error if the batch should be retried later (no offset of it may then be committed)."""
+        if len(records) == 1:
+            return [self.handle(records[0])]
+        try:
+            events = [
+                parse_received(record.value, topic=record.topic, partition=record.partition, offset=record.offset)
+                for record in records
+            ]
+            with self._db.transaction() as cur:
+                return [self._apply(cur, event) for event in events]
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as exc:  # about some record of the batch: find it by going one by one
+            logger.warning("consumer %s: batch of %d failed (%s); applying one by one", self.name, len(records), exc)
+            return [self.handle(record) for record in records]
+
+    def _apply(self, cur: Cursor, event: ReceivedEvent) -> Outcome:
+        if not self._repository.first_delivery(cur, self.name, event.event_id):
+            return Outcome.DUPLICATE
+        self.projection.apply(cur, event)
+        return Outcome.APPLIED
+
     def handle(self, record: RawRecord) -> Outcome:
         """Apply one record. Raises a transient error if it should be retried later
         (its offset must then not be committed)."""
@@ -105,10 +134,7 @@ class EventConsumer:
         for attempt in range(1, self._max_attempts + 1):
             try:
                 with self._db.transaction() as cur:
-                    if not self._repository.first_delivery(cur, self.name, event.event_id):
-                        return Outcome.DUPLICATE
-                    self.projection.apply(cur, event)
-                return Outcome.APPLIED
+                    return self._apply(cur, event)
             except TRANSIENT_ERRORS:
                 raise
             except Exception as exc:  # anything else is about this message: retry, then dead-letter

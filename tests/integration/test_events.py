@@ -203,3 +203,47 @@ def test_msk_lambda_handler_applies_records_once(api, topic, chalice_client):
     second = handle_msk_event(container().metrics_consumer, msk_event)
     assert first == {"applied": 1} and second == {"duplicate": 1}
     assert api.get(f"/sessions/{session['id']}/metrics")[1]["lifetime"]["reservationsCreated"] == 1
+
+
+def test_a_batch_with_a_poison_record_applies_the_others_once(api, topic):
+    import base64
+    import json
+
+    session = api.new_session()
+    seats = api.seats(session["id"])
+    held = [api.hold(session["id"], [seat["id"]])[1] for seat in seats[:2]]
+    payloads = [
+        db_rows("SELECT payload FROM outbox WHERE payload->>'reservationId' = %s", (r["id"],))[0]["payload"]
+        for r in held
+    ]
+    values = [json.dumps(payloads[0]).encode(), b"{not an event", json.dumps(payloads[0]).encode()]
+    values.append(json.dumps(payloads[1]).encode())
+    record = {"topic": topic, "partition": 0, "timestampType": "CREATE_TIME", "timestamp": 1_700_000_000_000}
+    msk_event = {
+        "eventSource": "aws:kafka",
+        "records": {
+            f"{topic}-0": [
+                {
+                    **record,
+                    "offset": offset,
+                    "key": base64.b64encode(session["id"].encode()).decode(),
+                    "value": base64.b64encode(value).decode(),
+                }
+                for offset, value in enumerate(values)
+            ]
+        },
+    }
+
+    outcomes = handle_msk_event(container().metrics_consumer, msk_event)
+
+    assert outcomes == {"applied": 2, "dead-lettered": 1, "duplicate": 1}
+    assert api.get(f"/sessions/{session['id']}/metrics")[1]["lifetime"]["reservationsCreated"] == 2
+    assert [m.raw for m in read_topic(bootstrap(), f"{topic}.dlq")] == [b"{not an event"]
+    again = handle_msk_event(container().metrics_consumer, {**msk_event, "records": {f"{topic}-0": []}})
+    assert again == {}
+    replayed = handle_msk_event(
+        container().metrics_consumer,
+        {**msk_event, "records": {f"{topic}-0": [msk_event["records"][f"{topic}-0"][i] for i in (0, 3)]}},
+    )
+    assert replayed == {"duplicate": 2}
+    assert api.get(f"/sessions/{session['id']}/metrics")[1]["lifetime"]["reservationsCreated"] == 2

@@ -3,8 +3,8 @@
 Both bring up what they need (services, schema, 4 API instances with their workers on
 ports 18000-18003), run the scenarios, check the invariants after every run, stop the
 instances, print a table and end with one line of JSON. ``full`` also runs the chaos
-faults, measures the recommended chalice-local fix (TCP_NODELAY) as a prototype, and writes
-docs/perf/REPORT.md, docs/perf/results.json and docs/perf/throughput-latency.png.
+faults and writes docs/perf/REPORT.md, docs/perf/results.json and
+docs/perf/throughput-latency.png.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ class Plan:
         full = mode == "full"
         self.mode = mode
         self.levels = [1, 4, 8, 16, 32] if full else [1, 8, 32]
-        self.nodelay_levels = [1, 8, 32]
         self.api_seconds = 8.0 if full else 6.0
         self.raw_seconds = 6.0 if full else 5.0
         self.hot_seat_runs = 20 if full else 3
@@ -64,10 +63,9 @@ class Plan:
         self.section_seats = 100
         self.section_users = 5000
         self.chaos = full
-        self.nodelay = full
         self.only_chaos = mode == "chaos"  # just the chaos faults (--faults to pick), on a fresh stack
         if mode == "chaos":
-            self.chaos, self.nodelay = True, False
+            self.chaos = True
         if mode == "smoke":  # a functional check of the bench itself, seconds per step
             self.levels = [2]
             self.api_seconds = self.raw_seconds = self.flow_seconds = 2.0
@@ -75,10 +73,8 @@ class Plan:
             self.section_users = 1000
             self.flow_levels = [2]
             self.import_runs = 1
-            self.nodelay = True
             self.hot_seat_low_concurrency = 4
             self.hot_seat_low_attempts = 200
-            self.nodelay_levels = [2]
 
 
 def with_api(urls: list[str], fn: Callable[[Api], Awaitable[T]]) -> T:
@@ -391,8 +387,6 @@ class Bench:
                 self.scenarios(stack, faults)
         finally:
             stack.stop()
-        if plan.nodelay:
-            self.nodelay_prototype()
         if self.topic_log is not None:
             self.topic_log.close()
         self.results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -404,7 +398,6 @@ class Bench:
         if plan.mode != "quick":
             self.results["throughput"]["raw_variants"] = {
                 "without mark_published": self.raw_variant(stack, "tx-only", publish_step=False),
-                "without the checkout check": self.raw_variant(stack, "no-check", checkout_check=False),
             }
         self.results["hot_seat"] = self.hot_seat(stack, plan.hot_seat_runs)
         if plan.hot_seat_low_concurrency:
@@ -420,31 +413,6 @@ class Bench:
         if plan.chaos or faults:
             self.results["chaos"] = self.chaos(stack, faults)
             self.results["final_expiry"] = self.final_expiry()
-
-    def nodelay_prototype(self) -> None:
-        plan = self.plan
-        wait_for_quiet_machine(max_wait=300)
-        log("prototype of the recommended fix: chalice local with TCP_NODELAY")
-        fixed = Stack(self.instances, self.port, nodelay=True)
-        fixed.start()
-        try:
-            nodelay: dict[str, Any] = {}
-            nodelay["throughput"] = self.throughput(
-                fixed, key="nodelay throughput", raw_too=False, levels=plan.nodelay_levels
-            )
-            nodelay["hot_seat"] = self.hot_seat(fixed, 3, key="nodelay hot_seat")
-            if plan.hot_seat_low_concurrency:
-                nodelay["hot_seat_low"] = self.hot_seat(
-                    fixed,
-                    2,
-                    key="nodelay hot_seat low",
-                    concurrency=plan.hot_seat_low_concurrency,
-                    attempts=plan.hot_seat_low_attempts,
-                )
-            nodelay["full_flow"] = self.full_flow(fixed, key="nodelay full_flow", raw_too=False)
-            self.results["nodelay"] = nodelay
-        finally:
-            fixed.stop()
 
 
 # small SQL helpers ---------------------------------------------------------------------
@@ -514,13 +482,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-wait", action="store_true", help="do not wait for running pytest processes")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "perf")
     parser.add_argument("--faults", default="", help="comma-separated chaos faults to run (any mode)")
-    parser.add_argument("--no-nodelay", action="store_true", help="full: skip the TCP_NODELAY prototype")
     parser.add_argument("--write-report", action="store_true", help="write REPORT.md etc. in any mode")
     args = parser.parse_args(argv)
 
     plan = Plan(args.mode)
-    if args.no_nodelay:
-        plan.nodelay = False
     bench = Bench(plan, args.instances, args.port)
     faults = [f for f in args.faults.split(",") if f]
     results = bench.run(skip_coldstart=args.skip_coldstart, wait=not args.no_wait, faults=faults)

@@ -1,16 +1,16 @@
 """The raw-SQL baseline: the exact statements the API runs for a hold and for a sale,
-called through the app's own repository classes on a psycopg_pool pool configured like
-the app's (``chalicelib.adapters.database.Database``: same session options, same
-checkout check), from N threads at a time. No HTTP, no Redis, no Kafka.
+called through the app's own repository classes inside the app's own ``Database`` (same
+pool, session options, checkout check and transaction boundaries), from N threads at a
+time. No HTTP, no Redis, no Kafka.
 
 A hold, as ``ReservationService.hold`` runs it when Kafka is up:
-  transaction 1: ``lock_holder`` (advisory lock + held-seat count), ``claim_seats``,
-                 ``insert``, ``OutboxRepository.add``          -> commit
-  transaction 2: ``OutboxRepository.mark_published``          -> commit (after the publish)
+  transaction: ``lock_holder`` (advisory lock + held-seat count), ``claim_seats``,
+               ``insert``, ``OutboxRepository.add``                -> commit
+  then, autocommit: ``OutboxRepository.mark_published`` (after the publish)
 A sale, as ``SaleService.confirm`` runs it:
-  transaction 1: ``end_pending``, ``sell_seats``, ``SalesRepository.insert`` (insert,
-                 executemany of the seats, re-read), ``OutboxRepository.add`` -> commit
-  transaction 2: ``OutboxRepository.mark_published``
+  transaction: ``end_pending``, ``sell_seats``, ``SalesRepository.insert`` (insert,
+               executemany of the seats, re-read), ``OutboxRepository.add`` -> commit
+  then, autocommit: ``OutboxRepository.mark_published``
 
 The outbox rows written here are marked published but never sent (there is no Kafka in the
 baseline), so the invariant checker leaves these sessions out of the Kafka checks.
@@ -25,10 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
-
 from bench.load import Exhausted, SeatPool
+from chalicelib.adapters.database import Database
 from chalicelib.adapters.outbox_repository import OutboxRepository
 from chalicelib.adapters.reservations_repository import ReservationsRepository
 from chalicelib.adapters.sales_repository import SalesRepository
@@ -67,40 +65,29 @@ class RawSql:
         settings: Settings | None = None,
         *,
         publish_step: bool = True,
-        checkout_check: bool = True,
     ) -> None:
         self.settings = settings or get_settings()
         s = self.settings
-        self.pool = ConnectionPool(
+        self.db = Database(
             s.database_url,
             min_size=concurrency,
             max_size=concurrency,
-            kwargs={
-                "row_factory": dict_row,
-                "options": (
-                    f"-c statement_timeout={s.statement_timeout_ms} -c lock_timeout={s.lock_timeout_ms} -c TimeZone=UTC"
-                ),
-                "connect_timeout": 3,
-                "application_name": "bench-raw-sql",
-            },
-            check=ConnectionPool.check_connection if checkout_check else None,
-            timeout=10,
-            name="bench-raw-sql",
-            open=True,
+            statement_timeout_ms=s.statement_timeout_ms,
+            lock_timeout_ms=s.lock_timeout_ms,
         )
-        self.pool.wait(30)
+        self.db.wait_ready(30)  # every connection open before the clock starts
         self.reservations = ReservationsRepository()
         self.sales = SalesRepository()
         self.outbox = OutboxRepository(booking_topic(s))
         self.publish_step = publish_step
 
     def close(self) -> None:
-        self.pool.close()
+        self.db.close()
 
     def _mark_published(self, event_ids: list[UUID]) -> None:
         if not self.publish_step:
             return
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        with self.db.autocommit() as cur:
             self.outbox.mark_published(cur, event_ids)
 
     def hold(self, session_id: str, seat_ids: Sequence[str], user_id: str) -> Reservation:
@@ -108,7 +95,7 @@ class RawSql:
         sid = UUID(session_id)
         reservation_id = uuid.uuid4()
         ttl = self.settings.reservation_ttl_seconds
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        with self.db.transaction() as cur:
             held = self.reservations.lock_holder(cur, user_id)
             if held + len(seats) > self.settings.max_held_seats_per_user:
                 raise ClaimFailed("held-seat cap")
@@ -145,7 +132,7 @@ class RawSql:
         return reservation
 
     def sell(self, reservation_id: UUID) -> None:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        with self.db.transaction() as cur:
             confirmed = self.reservations.end_pending(cur, reservation_id, ReservationStatus.CONFIRMED, None)
             if confirmed is None:
                 self.reservations.get(cur, reservation_id, None)

@@ -2,7 +2,6 @@
 
     python -m bench.profile --concurrency 8 --seconds 12            # CPU (threads holding the GIL)
     python -m bench.profile --concurrency 1 --seconds 12 --idle     # wall clock of a request
-    python -m bench.profile --nodelay ...                            # the TCP_NODELAY prototype
 
 Starts the 4 instances (like ``make bench``), drives uniform 1-seat holds at the given
 concurrency, records every instance with ``py-spy record --format raw`` meanwhile, and
@@ -58,7 +57,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=12.0)
     parser.add_argument("--idle", action="store_true", help="include waiting threads (wall-clock profile)")
-    parser.add_argument("--nodelay", action="store_true")
     parser.add_argument("--no-workers", action="store_true", help="no sweeper, relay or Kafka consumers")
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--rate", type=int, default=97, help="py-spy samples per second")
@@ -66,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     wait_for_quiet_machine()
     services_up()
-    stack = Stack(nodelay=args.nodelay, workers=not args.no_workers)
+    stack = Stack(workers=not args.no_workers)
     stack.start()
     outputs: list[Path] = []
     try:
@@ -111,7 +109,6 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(
             {
                 "concurrency": args.concurrency,
-                "nodelay": args.nodelay,
                 "workers": not args.no_workers,
                 "holds_per_s": result.get("holds_per_s"),
                 "latency_ms": result.get("latency_ms"),

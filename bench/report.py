@@ -294,12 +294,10 @@ def plot(results: dict[str, Any], path: Path) -> None:
     tp = results["throughput"]
     levels = tp["levels"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
-    series = [("API (chalice local, as shipped)", tp["api"], "tab:blue", "o-")]
-    if "nodelay" in results:
-        series.append(
-            ("API with TCP_NODELAY (prototype fix)", results["nodelay"]["throughput"]["api"], "tab:green", "s-")
-        )
-    series.append(("raw SQL baseline", tp.get("raw", {}), "tab:gray", "^--"))
+    series = [
+        ("API (chalice local)", tp["api"], "tab:blue", "o-"),
+        ("raw SQL baseline", tp.get("raw", {}), "tab:gray", "^--"),
+    ]
     for label, data, color, style in series:
         xs = [lv for lv in levels if _level(data, lv)]
         left.plot(xs, [_level(data, lv)["holds_per_s"] for lv in xs], style, color=color, label=label)
@@ -442,18 +440,15 @@ def _first(results: dict[str, Any], key: str) -> Any:
 
 
 def _hot_low(results: dict[str, Any]) -> list[str]:
-    out = []
-    for label, hot in (
-        ("as shipped", results.get("hot_seat_low")),
-        ("with the TCP_NODELAY prototype", (results.get("nodelay") or {}).get("hot_seat_low")),
-    ):
-        if hot:
-            out.append(
-                f"- At {hot['concurrency']} clients, {label}: 409 p50 {hot['latency_409_ms']['p50']:.1f} ms, "
-                f"p99 {hot['latency_409_ms']['p99']:.1f} ms; exactly one winner in {hot['exactly_one']}/"
-                f"{len(hot['runs'])} runs."
-            )
-    return [*out, ""] if out else []
+    hot = results.get("hot_seat_low")
+    if not hot:
+        return []
+    return [
+        f"- At {hot['concurrency']} clients: 409 p50 {hot['latency_409_ms']['p50']:.1f} ms, "
+        f"p99 {hot['latency_409_ms']['p99']:.1f} ms; exactly one winner in {hot['exactly_one']}/"
+        f"{len(hot['runs'])} runs.",
+        "",
+    ]
 
 
 def markdown(results: dict[str, Any], out_dir: Path) -> str:
@@ -473,14 +468,15 @@ def markdown(results: dict[str, Any], out_dir: Path) -> str:
         f"test runs: the bench waits until no pytest runs before each heavy step); load average at start "
         f"{', '.join(f'{x:.2f}' for x in results['machine']['load_at_start'])}.",
         f"- Stack: PostgreSQL, Redis and Kafka from `infra.services up`; {cfg['instances']} `chalice local` "
-        f"instances on ports {cfg['ports']} plus the sweeper (every {cfg['sweep_interval_s']:g} s), the outbox "
-        "relay (every 2 s) and the two Kafka consumers, all from `python -m infra.run_local --instances 4 "
+        "instances with TCP_NODELAY on their connections (`python -m infra.chalice_local local`, "
+        f"infra/chalice_local.py) on ports {cfg['ports']} plus the sweeper (every {cfg['sweep_interval_s']:g} s), "
+        "the outbox relay (every 2 s) and the two Kafka consumers, all from `python -m infra.run_local --instances 4 "
         "--port 18000` (SIGTERM to its process group at the end).",
         f"- Stage `{cfg['stage']}`: the userId in the body is trusted. Abuse limits lifted for the instances "
         f"with `{' '.join(f'{k}={v}' for k, v in cfg['env'].items())}`; every request uses a distinct userId, "
         f"so MAX_HELD_SEATS_PER_USER (20) never applies. Hold TTL {cfg['reservation_ttl_s']} s, seat gate TTL "
         f"{cfg['seat_gate_ttl_ms']} ms, DB pool <= {cfg['db_pool_max_per_instance']} per instance: all defaults.",
-        "- Driver (`bench/load.py`): asyncio + httpx in one process, one keep-alive client per instance, "
+        "- Driver (`bench/load.py`): asyncio + aiohttp in one process, one keep-alive session per instance, "
         "connections opened before the clock starts; client `w` talks to instance `w % 4`; closed loop "
         "(N clients = N requests in flight). Latency is measured by the client, send to last byte.",
         "- Raw-SQL baseline (`bench/baseline.py`): the app's own repository methods in the same two "
@@ -520,36 +516,12 @@ def markdown(results: dict[str, Any], out_dir: Path) -> str:
     if cpu_rows:
         lines += [
             "Where the CPU goes (bench/cpu.py: CPU milliseconds per successful hold, from /proc, per component; "
-            "`driver` is the load generator itself - httpx for the API, the psycopg threads for raw SQL; `other` "
+            "`driver` is the load generator itself - aiohttp for the API, the psycopg threads for raw SQL; `other` "
             "is everything else on the machine meanwhile, e.g. other people's test runs):",
             "",
             _md_table(CPU_HEADERS, cpu_rows),
             "",
         ]
-    if "nodelay" in results:
-        nd = results["nodelay"]
-        lines += [
-            "### Prototype of the main fix: TCP_NODELAY in the local server",
-            "",
-            "The same scenarios against instances started through `bench/run_local_nodelay.py`, which is "
-            "`infra.run_local` with `ChaliceRequestHandler.disable_nagle_algorithm = True` (see findings).",
-            "",
-            _md_table(
-                THROUGHPUT_HEADERS,
-                throughput_rows({**nd["throughput"], "raw": results["throughput"]["raw"]}),
-            ),
-            "",
-            f"Hot seat with the fix: 409 p50 {nd['hot_seat']['latency_409_ms']['p50']:.1f} ms, "
-            f"p99 {nd['hot_seat']['latency_409_ms']['p99']:.1f} ms; exactly one winner in "
-            f"{nd['hot_seat']['exactly_one']}/{len(nd['hot_seat']['runs'])} runs.",
-            "",
-        ]
-        for level, flow in nd["full_flow"]["api"].items():
-            lines.append(
-                f"Full flow with the fix at {level} clients: {flow['sales_per_s']:.1f} sales/s, hold p99 "
-                f"{flow['hold_latency_ms']['p99']:.1f} ms, pay p99 {flow['pay_latency_ms']['p99']:.1f} ms."
-            )
-        lines.append("")
     hot = results["hot_seat"]
     lines += [
         "## Hot seat",

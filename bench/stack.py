@@ -86,6 +86,32 @@ def _pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
 
+API_SERVER_MODULE = "infra.chalice_local"  # what infra.run_local.api_command runs
+
+
+def api_server_port(args: list[str]) -> int | None:
+    """The port of an API instance from its command line, None if it is not one.
+
+    An instance is ``chalice local ... --port N``: either ``python -m infra.chalice_local
+    local ...`` (what ``infra.run_local`` starts: chalice with TCP_NODELAY) or a plain
+    ``chalice`` executable. The ``local`` subcommand must come after the program, so
+    ``chalice package`` or an unrelated ``--port`` never match."""
+    if API_SERVER_MODULE in args:
+        rest = args[args.index(API_SERVER_MODULE) + 1 :]
+    else:
+        programs = [i for i, a in enumerate(args[:2]) if a == "chalice" or a.endswith("/chalice")]
+        if not programs:
+            return None
+        rest = args[programs[0] + 1 :]
+    if "local" not in rest or "--port" not in rest:
+        return None
+    at = rest.index("--port") + 1
+    try:
+        return int(rest[at]) if at < len(rest) else None
+    except ValueError:
+        return None
+
+
 class Stack:
     """``python -m infra.run_local --instances N --port P`` as a child process group."""
 
@@ -94,14 +120,12 @@ class Stack:
         instances: int = DEFAULT_INSTANCES,
         port: int = DEFAULT_PORT,
         *,
-        nodelay: bool = False,
         workers: bool = True,
     ) -> None:
         self.instances = instances
         self.port = port
         self.workers = workers  # False: no sweeper, relay or consumers (diagnostics only)
-        # nodelay: the prototype of the recommended fix (bench/chalice_nodelay.py)
-        self.runner = "bench.run_local_nodelay" if nodelay else "infra.run_local"
+        self.runner = "infra.run_local"
         self.urls = [f"http://127.0.0.1:{port + i}" for i in range(instances)]
         self.process: subprocess.Popen | None = None
         self.log_path = LOG_DIR / "run_local.log"
@@ -186,11 +210,9 @@ class Stack:
 
     def instance_pid(self, index: int) -> int | None:
         """The pid of the ``chalice local`` process serving port ``self.port + index``."""
-        port = str(self.port + index)
+        port = self.port + index
         for pid in _pids():
-            args = _cmdline(pid)
-            server = any(a.endswith("chalice") or a == "bench.chalice_nodelay" for a in args)
-            if server and "local" in args and "--port" in args and args[args.index("--port") + 1] == port:
+            if api_server_port(_cmdline(pid)) == port:
                 return pid
         return None
 

@@ -134,6 +134,18 @@ class Bench:
         log(f"invariants after {scenario}: {state} ({len(sessions)} sessions, {inv['sales']} sales)")
         return inv
 
+    def release_holds(self, stack: Stack, sessions: list[str]) -> None:
+        """Cancel (through the API) what a throughput step left held and wait for its events to
+        drain. Otherwise the step's holds expire 30 s later, in the middle of a later step, and
+        the sweeper, relay and consumers working on them take CPU from that measurement."""
+        held = _pending_reservations(sessions)
+        statuses = with_api(stack.urls, lambda api: scenarios.cancel_all(api, held)) if held else {}
+        deadline = time.monotonic() + 60
+        while _unpublished(sessions) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(1.0)  # the consumers fetch in batches of up to 100 ms, then commit
+        log(f"released {len(held)} holds {statuses}; events drained")
+
     def fresh_pool(self, urls: list[str], name: str, seats_needed: int) -> tuple[SeatPool, list[str]]:
         """A seat pool of at least ``seats_needed`` free seats over fresh sessions."""
         count = max(1, -(-seats_needed // SEATS_PER_SESSION))
@@ -156,6 +168,7 @@ class Bench:
                     urls, f"bench {self.tag} raw-sql c{level}", int(RAW_RATE_CAP * self.plan.raw_seconds)
                 )
                 raw_sessions += ids
+                raw_ids = ids
                 sql = baseline.RawSql(level)
                 try:
                     with CpuMeter(stack.instance_pids(), stack.pid) as meter:
@@ -193,6 +206,7 @@ class Bench:
                 f"[{key}] API       c={level:<3} {result['holds_per_s']:8.1f} holds/s  "
                 f"p99 {result['latency_ms']['p99']:.1f} ms  {result['statuses']}"
             )
+            self.release_holds(stack, ids + (raw_ids if raw_too else []))
         self.check(key, api_sessions + raw_sessions, kafka_sessions=api_sessions)
         return out
 
@@ -211,6 +225,7 @@ class Bench:
         # them, so these sessions are checked on Kafka too.
         published = options.get("publish_step", True)
         self.check(f"raw-sql {name}", ids, kafka_sessions=None if not published else [])
+        self.release_holds(stack, ids)
         log(f"[raw variant {name}] c={level} {len(lat) / elapsed:.1f} holds/s")
         return {"concurrency": level, "holds_per_s": len(lat) / elapsed, "latency_ms": _lat(lat), "options": options}
 
@@ -463,6 +478,26 @@ def _pending(sessions: list[str]) -> int:
     with _db() as conn:
         return conn.execute(
             "SELECT count(*) FROM reservations WHERE session_id = ANY(%s::uuid[]) AND status = 'pending'", (sessions,)
+        ).fetchone()[0]
+
+
+def _pending_reservations(sessions: list[str]) -> list[str]:
+    with _db() as conn:
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT id::text FROM reservations WHERE session_id = ANY(%s::uuid[]) AND status = 'pending'",
+                (sessions,),
+            )
+        ]
+
+
+def _unpublished(sessions: list[str]) -> int:
+    with _db() as conn:
+        return conn.execute(
+            """SELECT count(*) FROM outbox WHERE message_key = ANY(%s)
+               AND published_at IS NULL AND dead_at IS NULL""",
+            (sessions,),
         ).fetchone()[0]
 
 

@@ -479,11 +479,11 @@ def markdown(results: dict[str, Any], out_dir: Path) -> str:
         "- Driver (`bench/load.py`): asyncio + aiohttp in one process, one keep-alive session per instance, "
         "connections opened before the clock starts; client `w` talks to instance `w % 4`; closed loop "
         "(N clients = N requests in flight). Latency is measured by the client, send to last byte.",
-        "- Raw-SQL baseline (`bench/baseline.py`): the app's own repository methods in the same two "
-        "transactions a hold runs (advisory lock + held count, claim, insert, outbox insert; then "
-        "`mark_published`) on a psycopg_pool pool with the app's session options and checkout check, N "
-        "threads, no HTTP/Redis/Kafka. Sales likewise (`end_pending`, `sell_seats`, sale + seats insert and "
-        "re-read, outbox; then `mark_published`).",
+        "- Raw-SQL baseline (`bench/baseline.py`): the app's own repository methods inside the app's own "
+        "`Database` (pool, checkout check, session options), in the same transaction a hold runs (advisory "
+        "lock + held count, claim, insert, outbox insert) and then the same autocommit `mark_published`, "
+        "N threads, no HTTP/Redis/Kafka. Sales likewise (`end_pending`, `sell_seats`, sale + seats insert "
+        "and re-read, outbox; then `mark_published`).",
         "",
         "## Targets",
         "",
@@ -492,7 +492,9 @@ def markdown(results: dict[str, Any], out_dir: Path) -> str:
         "## Uniform hold throughput and latency",
         "",
         f"One fresh seat per hold, rotating over many 500-seat sessions; {cfg['api_seconds_per_level']:g} s per "
-        f"level for the API, {cfg['raw_seconds_per_level']:g} s for raw SQL.",
+        f"level for the API, {cfg['raw_seconds_per_level']:g} s for raw SQL. After each level the holds it "
+        "left are cancelled through the API and the events drained, so they do not expire (sweeper, relay "
+        "and consumers at work) inside a later level's measurement.",
         "",
         _md_table(THROUGHPUT_HEADERS, throughput_rows(results["throughput"])),
         "",

@@ -256,3 +256,17 @@ async def full_flow(
             "n": len(flows),
         },
     }
+
+
+async def cancel_all(api: Api, reservation_ids: list[str], *, concurrency: int = 8) -> dict[str, int]:
+    """DELETE each reservation (spread over the instances); returns the statuses seen."""
+    remaining = list(reservation_ids)
+    statuses: dict[str, int] = {}
+
+    async def worker(w: int) -> None:
+        while remaining:
+            reply = await api.call(w, "DELETE", f"/reservations/{remaining.pop()}", parse=False)
+            statuses[str(reply.status)] = statuses.get(str(reply.status), 0) + 1
+
+    await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    return statuses

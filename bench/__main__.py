@@ -168,7 +168,6 @@ class Bench:
                     urls, f"bench {self.tag} raw-sql c{level}", int(RAW_RATE_CAP * self.plan.raw_seconds)
                 )
                 raw_sessions += ids
-                raw_ids = ids
                 sql = baseline.RawSql(level)
                 try:
                     with CpuMeter(stack.instance_pids(), stack.pid) as meter:
@@ -188,6 +187,7 @@ class Bench:
                     "cpu_ms_per_hold": per_operation_ms(meter.result, len(lat)),
                 }
                 log(f"[{key}] raw SQL   c={level:<3} {len(lat) / elapsed:8.1f} holds/s  p99 {_lat(lat)['p99']:.1f} ms")
+                self.release_holds(stack, ids)
             pool, ids = self.fresh_pool(
                 urls, f"bench {self.tag} {key} c{level}", int(API_RATE_CAP * self.plan.api_seconds)
             )
@@ -206,7 +206,7 @@ class Bench:
                 f"[{key}] API       c={level:<3} {result['holds_per_s']:8.1f} holds/s  "
                 f"p99 {result['latency_ms']['p99']:.1f} ms  {result['statuses']}"
             )
-            self.release_holds(stack, ids + (raw_ids if raw_too else []))
+            self.release_holds(stack, ids)
         self.check(key, api_sessions + raw_sessions, kafka_sessions=api_sessions)
         return out
 

@@ -556,7 +556,8 @@ def markdown(results: dict[str, Any], out_dir: Path) -> str:
         f"{_first(results, 'seats')} seats, {_first(results, 'users')} users wanting 1 or 2 seats (adjacent when "
         f"possible), {_first(results, 'concurrency')} clients. A user picks from "
         "its view of the free seats (GET /sessions/{id}/seats, refreshed at most every 100 ms), retries up to "
-        "6 times after a 409 and gives up when the view has too few seats. Checked against the database: "
+        "6 times after a 409 and gives up when a view taken after its last 409 has too few seats. Checked "
+        "against the database: "
         "seats under live holds, and no seat in two live reservations.",
         "",
         _md_table(

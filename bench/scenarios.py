@@ -106,7 +106,7 @@ async def hot_section(
             free.clear()
             free.update(s["id"] for s in reply.body if s["status"] == "available")
             suspect.clear()
-            state["refreshed"] = time.perf_counter()
+            state["refreshed"] = started
             state["refreshes"] += 1
             if not free:
                 state["sold_out"] = True

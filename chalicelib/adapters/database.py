@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import select
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -23,14 +23,16 @@ def _check_at_checkout(conn: psycopg.Connection) -> None:
     """Pool checkout check that costs no round trip on the hot path.
 
     A healthy idle connection has nothing to read. A backend that went away (restart,
-    ``pg_terminate_backend``, failover) has sent its goodbye or closed the socket, which makes
-    the socket readable: only then is a real round trip paid, and it raises for a dead
-    connection so the pool discards it and hands out another.
+    ``pg_terminate_backend``, failover with a clean close) has sent its goodbye or closed the
+    socket, which makes the socket readable: only then is a real round trip paid, and it
+    raises for a dead connection so the pool discards it and hands out another. A peer that
+    vanished without a word is caught by the TCP keepalives instead.
     """
     if conn.closed or conn.broken:
         raise psycopg.OperationalError("connection is closed")
-    readable, _, _ = select.select([conn.fileno()], [], [], 0)
-    if readable:
+    readiness = select.poll()
+    readiness.register(conn.fileno(), select.POLLIN)
+    if readiness.poll(0):
         ConnectionPool.check_connection(conn)
 
 
@@ -51,9 +53,13 @@ class Database:
                     f"-c statement_timeout={statement_timeout_ms} -c lock_timeout={lock_timeout_ms} -c TimeZone=UTC"
                 ),
                 "connect_timeout": 3,
+                "keepalives": 1,
+                "keepalives_idle": 30,
+                "keepalives_interval": 5,
+                "keepalives_count": 3,
             },
-            # A backend killed under us (failover, pg_terminate_backend) is noticed at checkout,
-            # not half-way through a booking.
+            # A backend that closed on us (restart, pg_terminate_backend) is noticed at
+            # checkout, not half-way through a booking.
             check=_check_at_checkout,
             timeout=5,
             name="cinema",
@@ -98,8 +104,10 @@ class Database:
                 with conn.cursor(row_factory=dict_row) as cur:
                     yield cur
             finally:
-                with suppress(psycopg.Error):  # a broken connection is discarded by the pool anyway
+                try:
                     conn.autocommit = False
+                except psycopg.Error:
+                    conn.close()  # never hand the pool a connection left in autocommit mode
 
     def ping(self) -> None:
         with self.transaction() as cur:

@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger
 from chalice import Blueprint
 
 from chalicelib.bootstrap import booking_topic, container
-from chalicelib.services.consumers import TRANSIENT_ERRORS, EventConsumer, Outcome, RawRecord
+from chalicelib.services.consumers import BatchInterrupted, EventConsumer, Outcome, RawRecord
 
 consumer_functions = Blueprint(__name__)
 BATCH_SIZE = 200  # records applied per database transaction by the local consumer loop
@@ -42,8 +42,9 @@ def records_of_msk_event(event: dict[str, Any]) -> list[RawRecord]:
 
 
 def handle_msk_event(consumer: EventConsumer, event: dict[str, Any]) -> dict[str, int]:
-    # A transient error propagates: Lambda fails the batch and the event-source mapping
-    # delivers it again; records applied before the failure are recognised as duplicates.
+    # Infrastructure trouble (BatchInterrupted) propagates: Lambda fails the invocation and
+    # the event-source mapping delivers the batch again; records applied before the failure
+    # are recognised as duplicates.
     outcomes = Counter(outcome.value for outcome in consumer.handle_batch(records_of_msk_event(event)))
     logger.info("consumed batch", extra={"consumer": consumer.name, **outcomes})
     return dict(outcomes)
@@ -62,9 +63,10 @@ def audit_consumer(event: dict[str, Any], context: Any) -> dict[str, int]:
 class ConsumerLoop:
     """Local long-running consumer. A record's offset is stored only after its work has
     committed (or it was dead-lettered), and stored offsets are committed in the background
-    every second: after a crash up to a second of records comes again, and the event-id
-    dedupe in the same transaction as the work makes that a no-op. Committing each record
-    synchronously instead cost the broker an offset write per event."""
+    every second: after a crash up to a second of records comes again, the event-id dedupe
+    in the same transaction as the work turns their events into no-ops, and a poison record
+    among them is dead-lettered a second time. Committing each record synchronously
+    instead cost the broker an offset write per event."""
 
     def __init__(self, consumer: EventConsumer, bootstrap_servers: str, topic: str, group_id: str) -> None:
         from confluent_kafka import Consumer
@@ -99,7 +101,6 @@ class ConsumerLoop:
 
     def run(self, *, max_seconds: float | None = None, idle_exit_seconds: float | None = None) -> Counter[str]:
         started = last_message = time.monotonic()
-        retry_delay = 0.5
         try:
             while self._running:
                 now = time.monotonic()
@@ -111,7 +112,12 @@ class ConsumerLoop:
                     last_message = now
                 elif idle_exit_seconds is not None and now - last_message > idle_exit_seconds:
                     break
-                messages = self._kafka.consume(num_messages=BATCH_SIZE, timeout=0.5)
+                first = self._kafka.poll(0.5)
+                if first is None:
+                    continue
+                # Whatever else is already fetched joins the batch; consume() with a timeout
+                # would wait for a full batch (confluent-kafka < 2.13).
+                messages = [first, *self._kafka.consume(num_messages=BATCH_SIZE - 1, timeout=0)]
                 for message in messages:
                     if message.error():
                         logger.warning("kafka consumer error: %s", message.error())
@@ -119,33 +125,40 @@ class ConsumerLoop:
                 if not messages:
                     continue
                 last_message = time.monotonic()
-                records = [
-                    RawRecord(
-                        topic=str(message.topic()),
-                        partition=int(message.partition() or 0),
-                        offset=int(message.offset() or 0),
-                        key=message.key(),
-                        value=message.value(),
-                    )
-                    for message in messages
-                ]
-                while self._running:
-                    try:
-                        outcomes = self.consumer.handle_batch(records)
-                        break
-                    except TRANSIENT_ERRORS as exc:
-                        logger.warning("transient failure, retrying in %.1fs: %s", retry_delay, exc)
-                        time.sleep(retry_delay)
-                        retry_delay = min(retry_delay * 2, 30.0)
-                else:
-                    break
-                retry_delay = 0.5
-                self.outcomes.update(outcome.value for outcome in outcomes)
-                for message in messages:
-                    self._kafka.store_offsets(message=message)
+                self._apply(messages)
         finally:
             self._kafka.close()
         return self.outcomes
+
+    def _apply(self, messages: list[Any]) -> None:
+        """Apply the messages, retrying what infrastructure trouble left undone; an offset is
+        stored only once its record's work has committed, and a record is never re-applied
+        (or re-dead-lettered) because a later one of its batch hit an outage."""
+        records = [
+            RawRecord(
+                topic=str(message.topic()),
+                partition=int(message.partition() or 0),
+                offset=int(message.offset() or 0),
+                key=message.key(),
+                value=message.value(),
+            )
+            for message in messages
+        ]
+        retry_delay = 0.5
+        while records and self._running:
+            try:
+                outcomes, interrupted = self.consumer.handle_batch(records), None
+            except BatchInterrupted as exc:
+                outcomes, interrupted = exc.completed, exc
+            self.outcomes.update(outcome.value for outcome in outcomes)
+            done, messages = messages[: len(outcomes)], messages[len(outcomes) :]
+            records = records[len(outcomes) :]
+            for message in done:
+                self._kafka.store_offsets(message=message)
+            if interrupted is not None:
+                logger.warning("transient failure, retrying in %.1fs: %s", retry_delay, interrupted.cause)
+                time.sleep(retry_delay)
+                retry_delay = min(retry_delay * 2, 30.0)
 
 
 def loop_for(name: str, group_id: str | None = None) -> ConsumerLoop:

@@ -34,6 +34,17 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (Unavailable, Conflict)
 
 
+class BatchInterrupted(Exception):
+    """Infrastructure trouble stopped a batch part-way. ``completed`` holds the outcomes of
+    the records before the failure, whose work is committed (or dead-lettered); the records
+    after them must be retried later, and only those."""
+
+    def __init__(self, completed: list[Outcome], cause: Exception) -> None:
+        super().__init__(f"batch stopped after {len(completed)} record(s): {cause}")
+        self.completed = completed
+        self.cause = cause
+
+
 class Outcome(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
@@ -100,22 +111,29 @@ class EventConsumer:
         return self.projection.name
 
     def handle_batch(self, records: Sequence[RawRecord]) -> list[Outcome]:
-        """Apply records in order, in one transaction when all goes well. Raises a transient
-        error if the batch should be retried later (no offset of it may then be committed)."""
-        if len(records) == 1:
-            return [self.handle(records[0])]
-        try:
-            events = [
-                parse_received(record.value, topic=record.topic, partition=record.partition, offset=record.offset)
-                for record in records
-            ]
-            with self._db.transaction() as cur:
-                return [self._apply(cur, event) for event in events]
-        except TRANSIENT_ERRORS:
-            raise
-        except Exception as exc:  # about some record of the batch: find it by going one by one
-            logger.warning("consumer %s: batch of %d failed (%s); applying one by one", self.name, len(records), exc)
-            return [self.handle(record) for record in records]
+        """Apply records in order, in one transaction when all goes well. Raises
+        ``BatchInterrupted`` on infrastructure trouble, saying how many records are done."""
+        if len(records) > 1:
+            try:
+                events = [
+                    parse_received(record.value, topic=record.topic, partition=record.partition, offset=record.offset)
+                    for record in records
+                ]
+                with self._db.transaction() as cur:
+                    return [self._apply(cur, event) for event in events]
+            except TRANSIENT_ERRORS as exc:
+                raise BatchInterrupted([], exc) from exc
+            except Exception as exc:  # about some record of the batch: find it by going one by one
+                logger.warning(
+                    "consumer %s: batch of %d failed (%s); applying one by one", self.name, len(records), exc
+                )
+        outcomes: list[Outcome] = []
+        for record in records:
+            try:
+                outcomes.append(self.handle(record))
+            except TRANSIENT_ERRORS as exc:
+                raise BatchInterrupted(outcomes, exc) from exc
+        return outcomes
 
     def _apply(self, cur: Cursor, event: ReceivedEvent) -> Outcome:
         if not self._repository.first_delivery(cur, self.name, event.event_id):

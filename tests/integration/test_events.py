@@ -247,3 +247,105 @@ def test_a_batch_with_a_poison_record_applies_the_others_once(api, topic):
     )
     assert replayed == {"duplicate": 2}
     assert api.get(f"/sessions/{session['id']}/metrics")[1]["lifetime"]["reservationsCreated"] == 2
+
+
+def msk_event_of(topic: str, key: str, values: list[bytes]) -> dict:
+    import base64
+
+    return {
+        "eventSource": "aws:kafka",
+        "records": {
+            f"{topic}-0": [
+                {
+                    "topic": topic,
+                    "partition": 0,
+                    "offset": offset,
+                    "timestamp": 1_700_000_000_000,
+                    "timestampType": "CREATE_TIME",
+                    "key": base64.b64encode(key.encode()).decode(),
+                    "value": base64.b64encode(value).decode(),
+                }
+                for offset, value in enumerate(values)
+            ]
+        },
+    }
+
+
+def held_event_payloads(api, count: int) -> tuple[str, list[dict]]:
+    session = api.new_session()
+    seats = api.seats(session["id"])
+    held = [api.hold(session["id"], [seat["id"]])[1] for seat in seats[:count]]
+    payloads = [
+        db_rows("SELECT payload FROM outbox WHERE payload->>'reservationId' = %s", (r["id"],))[0]["payload"]
+        for r in held
+    ]
+    return session["id"], payloads
+
+
+def test_a_record_failing_inside_the_batch_transaction_leaves_the_others_applied_once(api, topic, monkeypatch):
+    import json
+
+    session_id, payloads = held_event_payloads(api, 3)
+    consumer = container().metrics_consumer
+    failing = payloads[1]["eventId"]
+    apply = consumer.projection.apply
+
+    def apply_or_fail(cur, event):
+        apply(cur, event)  # the first record's work is in the batch transaction when this raises
+        if str(event.event_id) == failing:
+            raise ValueError("this event cannot be applied")
+
+    monkeypatch.setattr(consumer.projection, "apply", apply_or_fail)
+    values = [json.dumps(p).encode() for p in payloads]
+
+    outcomes = handle_msk_event(consumer, msk_event_of(topic, session_id, values))
+
+    assert outcomes == {"applied": 2, "dead-lettered": 1}
+    assert api.get(f"/sessions/{session_id}/metrics")[1]["lifetime"]["reservationsCreated"] == 2
+    assert [json.loads(m.raw)["eventId"] for m in read_topic(bootstrap(), f"{topic}.dlq")] == [failing]
+
+
+def test_an_outage_part_way_through_a_batch_reports_what_is_done(api, topic, monkeypatch):
+    import json
+
+    from chalicelib.domain.errors import Unavailable
+    from chalicelib.jobs.consumers import records_of_msk_event
+    from chalicelib.services.consumers import BatchInterrupted
+
+    session_id, payloads = held_event_payloads(api, 2)
+    consumer = container().metrics_consumer
+    apply = consumer.projection.apply
+    outage = {"left": 1}
+
+    def apply_during_an_outage(cur, event):
+        if str(event.event_id) == payloads[1]["eventId"] and outage["left"]:
+            outage["left"] -= 1
+            raise Unavailable("database unavailable")
+        apply(cur, event)
+
+    monkeypatch.setattr(consumer.projection, "apply", apply_during_an_outage)
+    values = [json.dumps(payloads[0]).encode(), b"{not an event", json.dumps(payloads[1]).encode()]
+    records = records_of_msk_event(msk_event_of(topic, session_id, values))
+
+    with pytest.raises(BatchInterrupted) as interrupted:
+        consumer.handle_batch(records)
+
+    assert interrupted.value.completed == [Outcome.APPLIED, Outcome.DEAD_LETTERED]
+    assert consumer.handle_batch(records[len(interrupted.value.completed) :]) == [Outcome.APPLIED]
+    assert [m.raw for m in read_topic(bootstrap(), f"{topic}.dlq")] == [b"{not an event"]
+    assert api.get(f"/sessions/{session_id}/metrics")[1]["lifetime"]["reservationsCreated"] == 2
+
+
+def test_the_local_loop_commits_what_it_applied(api, topic):
+    session = api.new_session()
+    seats = api.seats(session["id"])
+    for seat in seats[:3]:
+        api.hold(session["id"], [seat["id"]])
+    container().relay.drain(grace_seconds=0)
+    group = f"offsets-{uuid.uuid4()}"
+
+    first = loop_for("metrics", group_id=group).run(idle_exit_seconds=3, max_seconds=60)
+    again = loop_for("metrics", group_id=group).run(idle_exit_seconds=3, max_seconds=60)
+
+    assert first[Outcome.APPLIED] == 3
+    assert sum(again.values()) == 0  # nothing comes again: the offsets were committed on the way out

@@ -59,7 +59,7 @@ SeatCount = Annotated[StrictInt, Field(ge=MIN_SEATS, le=MAX_SEATS)]
 
 
 class RequestModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class CreateSessionRequest(RequestModel):
@@ -103,7 +103,7 @@ class CreateSaleRequest(RequestModel):
 
 
 class ResponseModel(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class SessionResponse(ResponseModel):

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from bench import baseline, chaos, coldstart, report, scenarios
 from bench.cpu import CpuMeter, per_operation_ms
 from bench.invariants import TopicLog, check
-from bench.load import Api, SeatPool, percentile
+from bench.load import Api, SeatPool, summary_ms
 from bench.stack import (
     BENCH_ENV,
     DEFAULT_INSTANCES,
@@ -168,12 +168,8 @@ class Bench:
                     urls, f"bench {self.tag} raw-sql c{level}", int(RAW_RATE_CAP * self.plan.raw_seconds)
                 )
                 raw_sessions += ids
-                sql = baseline.RawSql(level)
-                try:
-                    with CpuMeter(stack.instance_pids(), stack.pid) as meter:
-                        elapsed, timings = baseline.holds(sql, pool, level, self.plan.raw_seconds, self.tag)
-                finally:
-                    sql.close()
+                with baseline.RawSql(level) as sql, CpuMeter(stack.instance_pids(), stack.pid) as meter:
+                    elapsed, timings = baseline.holds(sql, pool, level, self.plan.raw_seconds, self.tag)
                 lat = timings.ok.get("hold", [])
                 out["raw"][level] = {
                     "concurrency": level,
@@ -181,12 +177,13 @@ class Bench:
                     "holds": len(lat),
                     "holds_per_s": len(lat) / elapsed,
                     "failed": timings.failed,
-                    "latency_ms": _lat(lat),
+                    "latency_ms": summary_ms(lat),
                     "pool_exhausted": pool.remaining == 0,
                     "cpu_cores_busy": meter.result["cores_busy"],
                     "cpu_ms_per_hold": per_operation_ms(meter.result, len(lat)),
                 }
-                log(f"[{key}] raw SQL   c={level:<3} {len(lat) / elapsed:8.1f} holds/s  p99 {_lat(lat)['p99']:.1f} ms")
+                p99 = out["raw"][level]["latency_ms"]["p99"]
+                log(f"[{key}] raw SQL   c={level:<3} {len(lat) / elapsed:8.1f} holds/s  p99 {p99:.1f} ms")
                 self.release_holds(stack, ids)
             pool, ids = self.fresh_pool(
                 urls, f"bench {self.tag} {key} c{level}", int(API_RATE_CAP * self.plan.api_seconds)
@@ -215,11 +212,8 @@ class Bench:
         pool, ids = self.fresh_pool(
             stack.urls, f"bench {self.tag} raw-sql tx-only", int(RAW_RATE_CAP * self.plan.raw_seconds)
         )
-        sql = baseline.RawSql(level, **options)
-        try:
+        with baseline.RawSql(level, **options) as sql:
             elapsed, timings = baseline.holds(sql, pool, level, self.plan.raw_seconds, f"{self.tag}-{name}")
-        finally:
-            sql.close()
         lat = timings.ok.get("hold", [])
         # Without the publish step their outbox rows stay unpublished and the relay publishes
         # them, so these sessions are checked on Kafka too.
@@ -227,7 +221,12 @@ class Bench:
         self.check(f"raw-sql {name}", ids, kafka_sessions=None if not published else [])
         self.release_holds(stack, ids)
         log(f"[raw variant {name}] c={level} {len(lat) / elapsed:.1f} holds/s")
-        return {"concurrency": level, "holds_per_s": len(lat) / elapsed, "latency_ms": _lat(lat), "options": options}
+        return {
+            "concurrency": level,
+            "holds_per_s": len(lat) / elapsed,
+            "latency_ms": summary_ms(lat),
+            "options": options,
+        }
 
     def hot_seat(
         self, stack: Stack, runs: int, key: str = "hot_seat", concurrency: int = 0, attempts: int = 0
@@ -255,7 +254,7 @@ class Bench:
                 f"409 p99 {result['latency_409_ms']['p99']:.1f} ms, {result['statuses']}"
             )
         out["exactly_one"] = sum(1 for r in out["runs"] if r["successes"] == 1)
-        out["latency_409_ms"] = _lat(pooled)
+        out["latency_409_ms"] = summary_ms(pooled)
         return out
 
     def hot_section(self, stack: Stack, runs: int) -> dict[str, Any]:
@@ -289,13 +288,10 @@ class Bench:
                     stack.urls, f"bench {self.tag} raw-sql flow c{level}", int(RAW_RATE_CAP * self.plan.raw_seconds)
                 )
                 raw_sessions += ids
-                sql = baseline.RawSql(level)
-                try:
+                with baseline.RawSql(level) as sql:
                     elapsed, timings = baseline.flows(
                         sql, pool, level, self.plan.raw_seconds, self.tag, scenarios.one_or_two(5)
                     )
-                finally:
-                    sql.close()
                 sales = timings.ok.get("pay", [])
                 out["raw"][level] = {
                     "concurrency": level,
@@ -303,8 +299,8 @@ class Bench:
                     "sales": len(sales),
                     "sales_per_s": len(sales) / elapsed,
                     "failed": timings.failed,
-                    "hold_latency_ms": _lat(timings.ok.get("hold", [])),
-                    "pay_latency_ms": _lat(sales),
+                    "hold_latency_ms": summary_ms(timings.ok.get("hold", [])),
+                    "pay_latency_ms": summary_ms(sales),
                 }
                 log(f"[{key}] raw SQL c={level:<3} {len(sales) / elapsed:8.1f} sales/s")
             pool, ids = self.fresh_pool(
@@ -431,17 +427,6 @@ class Bench:
 
 
 # small SQL helpers ---------------------------------------------------------------------
-
-
-def _lat(seconds: list[float]) -> dict[str, float]:
-    values = [s * 1000 for s in seconds]
-    return {
-        "n": len(values),
-        "p50": percentile(values, 50),
-        "p90": percentile(values, 90),
-        "p99": percentile(values, 99),
-        "max": max(values) if values else float("nan"),
-    }
 
 
 def _db():

@@ -84,6 +84,12 @@ class RawSql:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> RawSql:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def _mark_published(self, event_ids: list[UUID]) -> None:
         if not self.publish_step:
             return

@@ -78,7 +78,12 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 def latency_ms(samples: Sequence[Sample]) -> dict[str, float]:
-    values = [s.latency * 1000 for s in samples]
+    return summary_ms([s.latency for s in samples])
+
+
+def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
+    """Count, p50/p90/p99 and max of latencies given in seconds, in milliseconds."""
+    values = [s * 1000 for s in seconds]
     return {
         "n": len(values),
         "p50": percentile(values, 50),

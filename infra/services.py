@@ -278,6 +278,18 @@ def redis_up(layout: Layout) -> None:
     log("redis: ready")
 
 
+def wait_for_exit(pid: int, timeout: float) -> bool:
+    """True once process ``pid`` is gone, False if it is still there after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def stop_pidfile(name: str, pidfile: Path, timeout: float = 30.0) -> None:
     if not pidfile.exists():
         return
@@ -288,14 +300,7 @@ def stop_pidfile(name: str, pidfile: Path, timeout: float = 30.0) -> None:
         pidfile.unlink(missing_ok=True)
         return
     log(f"{name}: stopping")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.2)
-    else:
+    if not wait_for_exit(pid, timeout):
         os.kill(pid, signal.SIGKILL)
     pidfile.unlink(missing_ok=True)
 

@@ -47,6 +47,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.services import wait_for_exit
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 LOCALSTACK_VERSION = "4.9.2"
@@ -333,14 +335,7 @@ def stop_localstack(paths: Paths, timeout: float = 30.0) -> None:
         return
     log(f"stopping LocalStack (pid {pid})")
     os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.2)
-    else:
+    if not wait_for_exit(pid, timeout):
         log("LocalStack did not stop in time; killing it")
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)

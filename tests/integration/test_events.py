@@ -349,3 +349,32 @@ def test_the_local_loop_commits_what_it_applied(api, topic):
 
     assert first[Outcome.APPLIED] == 3
     assert sum(again.values()) == 0  # nothing comes again: the offsets were committed on the way out
+
+
+def test_the_local_loop_resumes_after_an_outage_without_dead_lettering_twice(api, topic, monkeypatch):
+    from chalicelib.domain.errors import Unavailable
+
+    session = api.new_session()
+    seats = api.seats(session["id"])
+    api.hold(session["id"], [seats[0]["id"]])
+    produce_raw(bootstrap(), topic, session["id"].encode(), b"{not an event")
+    _, last, _ = api.hold(session["id"], [seats[1]["id"]])
+    container().relay.drain(grace_seconds=0)
+    consumer = container().metrics_consumer
+    apply = consumer.projection.apply
+    outage = {"left": 1}
+
+    def apply_during_an_outage(cur, event):
+        if str(event.reservation_id) == last["id"] and outage["left"]:
+            outage["left"] -= 1
+            raise Unavailable("database unavailable")
+        apply(cur, event)
+
+    monkeypatch.setattr(consumer.projection, "apply", apply_during_an_outage)
+
+    outcomes = loop_for("metrics", group_id=f"outage-{uuid.uuid4()}").run(idle_exit_seconds=3, max_seconds=60)
+
+    assert outage["left"] == 0
+    assert outcomes == {Outcome.APPLIED: 2, Outcome.DEAD_LETTERED: 1}
+    assert [m.raw for m in read_topic(bootstrap(), f"{topic}.dlq")] == [b"{not an event"]
+    assert api.get(f"/sessions/{session['id']}/metrics")[1]["lifetime"]["reservationsCreated"] == 2

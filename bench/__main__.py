@@ -103,7 +103,7 @@ class Bench:
             "machine": {"cores": os.cpu_count(), "load_at_start": os.getloadavg()},
             "config": {
                 "instances": instances,
-                "ports": f"{port}-{port + instances - 1}",
+                "edge_port": port,
                 "env": BENCH_ENV,
                 "stage": "local (AUTH_MODE=off)",
                 "reservation_ttl_s": settings.reservation_ttl_seconds,

@@ -97,15 +97,15 @@ def kill9(ctx: ChaosContext) -> dict[str, Any]:
         return {"error": "instance not found"}
     started = time.monotonic()
     os.kill(pid, signal.SIGKILL)
-    url = ctx.stack.urls[index]
     back = None
     while time.monotonic() - started < 60:
         new_pid = ctx.stack.instance_pid(index)
         if new_pid and new_pid != pid:
             try:
-                if httpx.get(f"{url}/sessions?limit=1", timeout=1).status_code == 200:
-                    back = time.monotonic() - started
-                    break
+                with ctx.stack.instance_client(index, timeout=1) as client:
+                    if client.get("/sessions?limit=1").status_code == 200:
+                        back = time.monotonic() - started
+                        break
             except httpx.HTTPError:
                 pass
         time.sleep(0.2)
@@ -166,7 +166,7 @@ def sigstop(ctx: ChaosContext) -> dict[str, Any]:
     """Stop the process that holds a seat gate for longer than the gate's TTL."""
     index = 1
     client = _redis()
-    others = [i for i in range(len(ctx.stack.urls)) if i != index]
+    others = [i for i in range(ctx.stack.instances) if i != index]
     for _try in range(8):
         seat = ctx.take_hot_seat()
         if seat is None:
@@ -179,11 +179,10 @@ def sigstop(ctx: ChaosContext) -> dict[str, Any]:
 
         def victim(seat: str = seat, outcome: dict[str, Any] = outcome) -> None:
             try:
-                response = httpx.post(
-                    f"{ctx.stack.urls[index]}/reservations",
-                    json=hold_body(ctx.session_id, [seat], f"stopped-{seat[:8]}"),
-                    timeout=30,
-                )
+                with ctx.stack.instance_client(index) as instance:
+                    response = instance.post(
+                        "/reservations", json=hold_body(ctx.session_id, [seat], f"stopped-{seat[:8]}")
+                    )
                 outcome["status"] = response.status_code
                 if response.status_code == 201:
                     outcome["id"] = response.json()["id"]
@@ -207,11 +206,11 @@ def sigstop(ctx: ChaosContext) -> dict[str, Any]:
             gate_left = bool(client.exists(key))
 
             def contender(n: int, seat: str = seat) -> tuple[int, str | None]:
-                url = ctx.stack.urls[others[n % len(others)]]
                 try:
-                    response = httpx.post(
-                        f"{url}/reservations", json=hold_body(ctx.session_id, [seat], f"contender-{n}"), timeout=30
-                    )
+                    with ctx.stack.instance_client(others[n % len(others)]) as instance:
+                        response = instance.post(
+                            "/reservations", json=hold_body(ctx.session_id, [seat], f"contender-{n}")
+                        )
                 except httpx.HTTPError:
                     return 0, None
                 return response.status_code, response.json()["id"] if response.status_code == 201 else None

@@ -41,8 +41,10 @@ def _machine_busy() -> float:
 
 
 def classify(pid: int, cmd: str, api_pids: set[int], stack_pid: int | None, ppid: int) -> str | None:
-    if pid in api_pids:
+    if pid in api_pids or "infra.api_server:create_application" in cmd:
         return "api"
+    if cmd.startswith("nginx"):
+        return "edge"
     if pid == os.getpid():
         return "driver"
     if cmd.startswith("postgres"):

@@ -26,6 +26,7 @@ import httpx
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 LOG_DIR = PROJECT_ROOT / ".local" / "bench"
+LOCAL_RUN_DIR = PROJECT_ROOT / ".local" / "run"
 DEFAULT_PORT = 18000
 DEFAULT_INSTANCES = 4
 SWEEP_INTERVAL_SECONDS = 5.0
@@ -86,30 +87,18 @@ def _pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
 
-API_SERVER_MODULE = "infra.chalice_local"  # what infra.run_local.api_command runs
-
-
-def api_server_port(args: list[str]) -> int | None:
-    """The port of an API instance from its command line, None if it is not one.
-
-    An instance is ``chalice local ... --port N``: either ``python -m infra.chalice_local
-    local ...`` (what ``infra.run_local`` starts: chalice with TCP_NODELAY) or a plain
-    ``chalice`` executable. The ``local`` subcommand must come after the program, so
-    ``chalice package`` or an unrelated ``--port`` never match."""
-    if API_SERVER_MODULE in args:
-        rest = args[args.index(API_SERVER_MODULE) + 1 :]
-    else:
-        programs = [i for i, a in enumerate(args[:2]) if a == "chalice" or a.endswith("/chalice")]
-        if not programs:
-            return None
-        rest = args[programs[0] + 1 :]
-    if "local" not in rest or "--port" not in rest:
+def api_instance(args: list[str]) -> tuple[int, int] | None:
+    """(edge port, instance index) of an API process of ``infra.run_local`` from its command
+    line (Granian serving ``infra.api_server`` on ``.local/run/api-<port>-<index>.sock``), or
+    None if it is not one."""
+    if "infra.api_server:create_application" not in args or "--uds" not in args:
         return None
-    at = rest.index("--port") + 1
-    try:
-        return int(rest[at]) if at < len(rest) else None
-    except ValueError:
+    at = args.index("--uds") + 1
+    name = Path(args[at]).name if at < len(args) else ""
+    parts = name.removesuffix(".sock").split("-")
+    if len(parts) != 3 or parts[0] != "api" or not parts[1].isdigit() or not parts[2].isdigit():
         return None
+    return int(parts[1]), int(parts[2])
 
 
 class Stack:
@@ -126,14 +115,14 @@ class Stack:
         self.port = port
         self.workers = workers  # False: no sweeper, relay or consumers (diagnostics only)
         self.runner = "infra.run_local"
-        self.urls = [f"http://127.0.0.1:{port + i}" for i in range(instances)]
+        # One URL: the nginx edge spreads requests over the instances, as API Gateway would.
+        self.urls = [f"http://127.0.0.1:{port}"]
         self.process: subprocess.Popen | None = None
         self.log_path = LOG_DIR / "run_local.log"
 
     def start(self, timeout: float = 120.0) -> None:
-        busy = [p for p in range(self.port, self.port + self.instances) if port_open(p)]
-        if busy:
-            raise SystemExit(f"[bench] ports {busy} are already in use; stop what runs there first")
+        if port_open(self.port):
+            raise SystemExit(f"[bench] port {self.port} is already in use; stop what runs there first")
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **BENCH_ENV}
         cmd = [
@@ -158,13 +147,16 @@ class Stack:
         )
         out.close()
         log(
-            f"started {self.instances} API instances ({self.runner}) on ports {self.port}-"
-            f"{self.port + self.instances - 1}, log {self.log_path.relative_to(PROJECT_ROOT)}"
+            f"started {self.instances} API instances ({self.runner}) behind http://127.0.0.1:{self.port}, "
+            f"log {self.log_path.relative_to(PROJECT_ROOT)}"
         )
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
+        """Every instance serving (its worker process is up) and the edge answering."""
         deadline = time.monotonic() + timeout
+        while len(self.instance_pids()) < self.instances and time.monotonic() < deadline:
+            time.sleep(0.3)
         pending = list(self.urls)
         while pending and time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
@@ -209,15 +201,38 @@ class Stack:
     # Processes of this stack (for chaos) -----------------------------------------------------
 
     def instance_pid(self, index: int) -> int | None:
-        """The pid of the ``chalice local`` process serving port ``self.port + index``."""
-        port = self.port + index
-        for pid in _pids():
-            if api_server_port(_cmdline(pid)) == port:
-                return pid
-        return None
+        """The pid of the process serving instance ``index``: Granian's worker (the child of
+        its supervising process, which starts a new worker when one dies)."""
+        matching = {pid: _parent(pid) for pid in _pids() if api_instance(_cmdline(pid)) == (self.port, index)}
+        workers = [pid for pid, parent in matching.items() if parent in matching]
+        return workers[0] if workers else None
 
     def instance_pids(self) -> list[int]:
         return [pid for pid in (self.instance_pid(i) for i in range(self.instances)) if pid is not None]
+
+    def socket(self, index: int) -> Path:
+        """The unix socket instance ``index`` serves on (the edge's upstream)."""
+        return LOCAL_RUN_DIR / f"api-{self.port}-{index}.sock"
+
+    def instance_client(self, index: int, timeout: float = 30.0) -> httpx.Client:
+        """An HTTP client that talks to instance ``index`` directly, past the edge."""
+        return httpx.Client(
+            transport=httpx.HTTPTransport(uds=str(self.socket(index))), base_url="http://api", timeout=timeout
+        )
+
+    def edge_pids(self) -> list[int]:
+        """nginx's processes of this stack."""
+        marker = str(LOCAL_RUN_DIR / f"edge-{self.port}")
+        masters = [pid for pid in _pids() if marker in " ".join(_cmdline(pid)) and "nginx" in " ".join(_cmdline(pid))]
+        return masters + [pid for pid in _pids() if _parent(pid) in masters]
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(raw[raw.rindex(")") + 2 :].split()[1])
 
 
 def postgres_client_ports(pids: list[int], pg_port: int = 54329) -> set[int]:

@@ -1,10 +1,17 @@
-"""``make run``: N API processes side by side (like N Lambda instances) plus the workers.
+"""``make run``: N API processes (like N Lambda execution environments) behind an nginx edge
+(like API Gateway), plus the workers.
 
     python -m infra.run_local --instances 4 --port 8000
 
-Each API process is ``chalice local --no-autoreload`` on consecutive ports. The workers
-invoke the same scheduled handlers AWS runs (expiry sweeper, outbox relay) with real
-EventBridge scheduled-event payloads every few seconds. Ctrl-C stops everything.
+- Each API process is Granian serving ``infra.api_server`` (Chalice's local gateway, so the
+  app receives API Gateway proxy events and the stage's authorizers run) on a unix socket,
+  one request at a time per process unless ``--threads`` says otherwise.
+- nginx listens on ``--port`` and spreads requests over the processes (``infra.edge_proxy``).
+- The workers invoke the same scheduled handlers AWS runs (expiry sweeper, outbox relay) with
+  real EventBridge scheduled-event payloads every few seconds, and run the Kafka consumers.
+
+A process that dies is started again, the way Lambda replaces an environment. Ctrl-C stops
+everything.
 """
 
 from __future__ import annotations
@@ -15,24 +22,83 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from infra.edge_proxy import Edge
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RUN_DIR = Path(os.environ.get("CINEMA_LOCAL_DIR", PROJECT_ROOT / ".local")) / "run"
+GRANIAN = str(Path(sys.executable).parent / "granian")
 
 
-def api_command(port: int, stage: str) -> list[str]:
-    # `chalice local`, with TCP_NODELAY on its connections (infra/chalice_local.py).
-    local = [sys.executable, "-m", "infra.chalice_local", "local", "--no-autoreload", "--host", "127.0.0.1"]
-    return [*local, "--port", str(port), "--stage", stage]
+@dataclass
+class Child:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, cwd=PROJECT_ROOT, env=self.env, start_new_session=True)
 
 
-def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+def api_socket(port: int, index: int) -> Path:
+    return RUN_DIR / f"api-{port}-{index}.sock"
+
+
+def api_command(socket: Path, threads: int) -> list[str]:
+    return [
+        GRANIAN,
+        "--interface",
+        "wsgi",
+        "--factory",
+        "--uds",
+        str(socket),
+        "--uds-permissions",
+        "0o600",
+        "--workers",
+        "1",
+        "--blocking-threads",
+        str(threads),
+        "--no-ws",
+        "--respawn-failed-workers",
+        "--log-level",
+        "warning",
+        "infra.api_server:create_application",
+    ]
+
+
+def children(args: argparse.Namespace) -> list[Child]:
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    api_env = {**os.environ, "CHALICE_STAGE": args.stage}
+    sockets = tuple(api_socket(args.port, index) for index in range(args.instances))
+    for socket in sockets:
+        socket.unlink(missing_ok=True)
+    edge = Edge(prefix=RUN_DIR / f"edge-{args.port}", host=args.host, port=args.port, sockets=sockets)
+    edge.render()
+    found = [Child(f"api-{i}", api_command(s, args.threads), api_env) for i, s in enumerate(sockets)]
+    found.append(Child("edge", edge.command(), dict(os.environ)))
+    if not args.no_workers:
+        for job, interval in (("expire_reservations", args.sweep_interval), ("relay_outbox", args.relay_interval)):
+            command = [sys.executable, "-m", "infra.scheduler", job, "--interval", str(interval)]
+            found.append(Child(job, command, dict(os.environ)))
+        for consumer in ("metrics", "audit"):
+            found.append(
+                Child(
+                    f"{consumer}-consumer",
+                    [sys.executable, "-m", "chalicelib.jobs.consumers", consumer],
+                    dict(os.environ),
+                )
+            )
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--instances", type=int, default=int(os.environ.get("INSTANCES", "1")))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("API_THREADS", "1")))
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--stage", default=os.environ.get("STAGE", "local"))
     parser.add_argument("--sweep-interval", type=float, default=float(os.environ.get("SWEEP_INTERVAL_SECONDS", "5")))
@@ -40,42 +106,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-workers", action="store_true")
     args = parser.parse_args(argv)
 
-    env = dict(os.environ)
-    commands: list[list[str]] = []
-    for index in range(args.instances):
-        port = args.port + index
-        commands.append(api_command(port, args.stage))
-        print(f"[run] API instance {index + 1} on http://127.0.0.1:{port}", flush=True)
+    running = children(args)
+    for child in running:
+        child.start()
+    print(
+        f"[run] API on http://{args.host}:{args.port} (nginx) over {args.instances} process(es), stage {args.stage}",
+        flush=True,
+    )
     if not args.no_workers:
-        for job, interval in (("expire_reservations", args.sweep_interval), ("relay_outbox", args.relay_interval)):
-            commands.append([sys.executable, "-m", "infra.scheduler", job, "--interval", str(interval)])
-            print(f"[run] worker {job} every {interval:g}s", flush=True)
-        for consumer in ("metrics", "audit"):
-            commands.append([sys.executable, "-m", "chalicelib.jobs.consumers", consumer])
-            print(f"[run] Kafka consumer {consumer}", flush=True)
-    processes = [start(cmd, env) for cmd in commands]
+        print(
+            f"[run] workers: expiry sweep every {args.sweep_interval:g}s, outbox relay every "
+            f"{args.relay_interval:g}s, Kafka consumers metrics and audit",
+            flush=True,
+        )
 
     def stop(*_: object) -> None:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+        for child in running:
+            if child.process is not None and child.process.poll() is None:
+                os.killpg(child.process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
-        for process in processes:
+        for child in running:
+            if child.process is None:
+                continue
             try:
-                process.wait(max(0.1, deadline - time.monotonic()))
+                child.process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                os.killpg(child.process.pid, signal.SIGKILL)
         sys.exit(0)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     while True:
-        # A process that dies (a crash, or kill -9 in a chaos run) is replaced, the way
-        # Lambda starts a fresh instance.
-        for slot, process in enumerate(processes):
-            if process.poll() is not None:
-                print(f"[run] {' '.join(commands[slot][-6:])} exited with {process.returncode}; restarting", flush=True)
-                processes[slot] = start(commands[slot], env)
+        for child in running:
+            if child.process is not None and child.process.poll() is not None:
+                print(f"[run] {child.name} exited with {child.process.returncode}; restarting", flush=True)
+                child.start()
         time.sleep(1)
 
 

@@ -1,8 +1,8 @@
 """End-to-end tests over HTTP against several API processes side by side.
 
-By default four ``chalice local`` processes are started on free ports, like four Lambda
-instances sharing PostgreSQL and Redis. Set ``BASE_URLS`` (comma separated) to drive an
-already running or deployed stack instead:
+By default the stack of ``make run`` is started on a free port: four API processes, like
+four Lambda instances sharing PostgreSQL and Redis, behind the nginx edge. Set ``BASE_URLS``
+(comma separated) to drive an already running or deployed stack instead:
 
     BASE_URLS=http://127.0.0.1:8000,http://127.0.0.1:8001 pytest tests/e2e
 """
@@ -51,45 +51,30 @@ def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> Non
 
 @contextmanager
 def api_instances(count: int, stage: str = "local", **env: str) -> Iterator[list[str]]:
-    """Start ``count`` chalice local processes of a stage (with extra environment) and yield
-    their URLs. The ``local`` stage runs with AUTH_MODE=off, like the spec's clients expect."""
-    chalice = str(Path(sys.executable).parent / "chalice")
-    processes: list[subprocess.Popen] = []
-    urls: list[str] = []
+    """Serve a stage the way ``make run`` does (``infra.run_local`` without its workers:
+    ``count`` API processes behind the nginx edge) on a free port, and yield its URL. The
+    ``local`` stage runs with AUTH_MODE=off, like the spec's clients expect."""
+    port = _free_port()
+    command = ["-m", "infra.run_local", "--instances", str(count), "--port", str(port), "--stage", stage]
+    process = subprocess.Popen(
+        [sys.executable, *command, "--no-workers"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING", **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(count):
-            port = _free_port()
-            processes.append(
-                subprocess.Popen(
-                    [
-                        chalice,
-                        "local",
-                        "--no-autoreload",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--stage",
-                        stage,
-                    ],
-                    cwd=PROJECT_ROOT,
-                    env={**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING", **env},
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            urls.append(f"http://127.0.0.1:{port}")
-        for url, process in zip(urls, processes, strict=True):
-            _wait_ready(url, process)
-        yield urls
+        _wait_ready(url, process)
+        yield [url]
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait(10)
 
 
 @pytest.fixture(scope="session")

@@ -35,17 +35,7 @@ class HttpDriver:
                 async def one(method: str, path: str, body: Any) -> tuple[int, Any]:
                     url = self.url(path)
                     await start.wait()
-                    for attempt in range(3):
-                        try:
-                            response = await client.request(method, url, json=body, headers=headers)
-                            break
-                        except httpx.TransportError:
-                            # chalice local's HTTP server has a listen backlog of 5; under a burst
-                            # on a loaded machine it may drop a connection before reading the
-                            # request. A client retries that, as it would against any server.
-                            if attempt == 2:
-                                raise
-                            await asyncio.sleep(0.05 * (attempt + 1))
+                    response = await client.request(method, url, json=body, headers=headers)
                     return response.status_code, (response.json() if response.content else None)
 
                 tasks = [asyncio.create_task(one(*request)) for request in requests]

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 from chalicelib.config import Settings, get_settings
 
 if TYPE_CHECKING:
+    from chalicelib.adapters.admission import Gatekeeper
     from chalicelib.adapters.database import Database
     from chalicelib.adapters.kafka_publisher import EventPublisher
     from chalicelib.adapters.outbox_repository import OutboxRepository
     from chalicelib.adapters.projections_repository import ProjectionsRepository
-    from chalicelib.adapters.rate_limiter import RateLimiter
-    from chalicelib.adapters.redis_gate import FailFastRedis
+    from chalicelib.adapters.redis_client import FailFastRedis
     from chalicelib.adapters.reservation_cache import ReservationCache
     from chalicelib.adapters.tokens import TokenVerifier
     from chalicelib.services.consumers import EventConsumer
@@ -35,6 +35,11 @@ if TYPE_CHECKING:
     from chalicelib.services.reservations import ReservationService
     from chalicelib.services.sales import SaleService
     from chalicelib.services.sessions import SessionService
+    from chalicelib.services.unit_of_work import UnitOfWork
+
+
+# How much sooner than the hold it guards a seat gate lapses.
+GATE_MARGIN_MS = 250
 
 
 def booking_topic(settings: Settings) -> str:
@@ -61,7 +66,7 @@ class Container:
     def redis(self) -> FailFastRedis:
         import redis
 
-        from chalicelib.adapters.redis_gate import FailFastRedis
+        from chalicelib.adapters.redis_client import FailFastRedis
 
         timeout = self.settings.redis_socket_timeout_seconds
         client = redis.Redis.from_url(
@@ -86,10 +91,29 @@ class Container:
         return OutboxRepository(booking_topic(self.settings))
 
     @cached_property
-    def events(self) -> EventDispatcher:
+    def dispatcher(self) -> EventDispatcher:
         from chalicelib.services.event_dispatch import EventDispatcher
 
         return EventDispatcher(self.db, self.outbox, self.publisher)
+
+    @cached_property
+    def uow(self) -> UnitOfWork:
+        from chalicelib.services.unit_of_work import UnitOfWork
+
+        return UnitOfWork(self.db, self.outbox, self.dispatcher)
+
+    @cached_property
+    def gatekeeper(self) -> Gatekeeper:
+        from chalicelib.adapters.admission import Gatekeeper
+
+        # A winner's gates lapse on their own, so they must never outlive its hold: Redis would
+        # then refuse a seat that PostgreSQL already sees as free.
+        hold_ms = self.settings.reservation_ttl_seconds * 1000
+        return Gatekeeper(
+            self.redis,
+            window_seconds=self.settings.rate_limit_window_seconds,
+            gate_ttl_ms=min(self.settings.seat_gate_ttl_ms, hold_ms - GATE_MARGIN_MS),
+        )
 
     @cached_property
     def reservation_cache(self) -> ReservationCache:
@@ -106,17 +130,14 @@ class Container:
 
     @cached_property
     def reservations(self) -> ReservationService:
-        from chalicelib.adapters.redis_gate import SeatGate
         from chalicelib.adapters.reservations_repository import ReservationsRepository
         from chalicelib.services.reservations import ReservationService
 
         return ReservationService(
-            self.db,
+            self.uow,
             ReservationsRepository(),
-            self.outbox,
-            SeatGate(self.redis, self.settings.seat_gate_ttl_ms),
+            self.gatekeeper,
             self.reservation_cache,
-            self.events,
             ttl_seconds=self.settings.reservation_ttl_seconds,
             max_seats_per_reservation=self.settings.max_seats_per_reservation,
             max_held_seats_per_user=self.settings.max_held_seats_per_user,
@@ -128,18 +149,14 @@ class Container:
         from chalicelib.adapters.sales_repository import SalesRepository
         from chalicelib.services.sales import SaleService
 
-        return SaleService(
-            self.db, ReservationsRepository(), SalesRepository(), self.outbox, self.reservation_cache, self.events
-        )
+        return SaleService(self.uow, ReservationsRepository(), SalesRepository(), self.reservation_cache)
 
     @cached_property
     def expiry(self) -> ExpiryService:
         from chalicelib.adapters.reservations_repository import ReservationsRepository
         from chalicelib.services.expiry import ExpiryService
 
-        return ExpiryService(
-            self.db, ReservationsRepository(), self.outbox, self.events, batch_size=self.settings.expiry_batch_size
-        )
+        return ExpiryService(self.uow, ReservationsRepository(), batch_size=self.settings.expiry_batch_size)
 
     @cached_property
     def relay(self) -> OutboxRelay:
@@ -165,13 +182,13 @@ class Container:
     def metrics_consumer(self) -> EventConsumer:
         from chalicelib.services.consumers import EventConsumer, MetricsProjection
 
-        return EventConsumer(self.db, self.projections, MetricsProjection(self.projections), self.publisher)
+        return EventConsumer(self.db, MetricsProjection(self.projections), self.publisher)
 
     @cached_property
     def audit_consumer(self) -> EventConsumer:
         from chalicelib.services.consumers import AuditTrail, EventConsumer
 
-        return EventConsumer(self.db, self.projections, AuditTrail(self.projections), self.publisher)
+        return EventConsumer(self.db, AuditTrail(self.projections), self.publisher)
 
     @cached_property
     def metrics(self) -> MetricsService:
@@ -195,12 +212,6 @@ class Container:
         )
 
     @cached_property
-    def rate_limiter(self) -> RateLimiter:
-        from chalicelib.adapters.rate_limiter import RateLimiter
-
-        return RateLimiter(self.redis, self.settings.rate_limit_window_seconds)
-
-    @cached_property
     def idempotency(self) -> IdempotentCommands:
         from chalicelib.services.idempotency import IdempotentCommands
 
@@ -221,6 +232,15 @@ class Container:
             {"postgres": postgres_up, "redis": redis_up, "kafka": lambda: self.publisher.broker_reachable(2.0)}
         )
 
+    def warm_up(self, timeout_seconds: float = 30.0) -> None:
+        """Build the API's components and open their connections now. A long-running server
+        calls it at start, so its first requests pay for no import or connect; a Lambda
+        function builds each component on first use instead, to keep its cold start small."""
+        for component in ("sessions", "reservations", "sales", "metrics", "idempotency", "health", "tokens"):
+            getattr(self, component)
+        self.db.wait_ready(timeout_seconds)
+        self.redis.call(lambda client: client.ping(), default=False)
+
 
 _container: Container | None = None
 _lock = threading.Lock()
@@ -240,6 +260,8 @@ def reset_container() -> None:
     global _container
     get_settings.cache_clear()
     with _lock:
+        if _container is not None and "dispatcher" in _container.__dict__:
+            _container.dispatcher.close()
         if _container is not None and "db" in _container.__dict__:
             _container.db.close()
         _container = None

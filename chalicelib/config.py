@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 LOCAL_DATABASE_URL = "postgresql://cinema:cinema@127.0.0.1:54329/cinema"
 LOCAL_REDIS_URL = "redis://127.0.0.1:63799/0"
@@ -75,6 +75,14 @@ class Settings(BaseModel):
     rate_limit_per_user: int = Field(default=120, ge=1)
     rate_limit_per_ip: int = Field(default=1200, ge=1)
     rate_limit_window_seconds: int = Field(default=60, ge=1)
+
+    @model_validator(mode="after")
+    def _relay_waits_for_the_fast_path(self) -> Settings:
+        # The fast path gives a message up after kafka_publish_timeout_seconds; the relay must
+        # wait longer than that before it sends an unpublished row, or Kafka gets both copies.
+        if self.outbox_relay_grace_seconds <= self.kafka_publish_timeout_seconds:
+            raise ValueError("OUTBOX_RELAY_GRACE_SECONDS must exceed KAFKA_PUBLISH_TIMEOUT_SECONDS")
+        return self
 
 
 _ENV_FIELDS: dict[str, str] = {name.upper(): name for name in Settings.model_fields}

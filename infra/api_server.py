@@ -105,5 +105,15 @@ class GatewayApplication:
 
 
 def create_application() -> GatewayApplication:
-    """Granian's factory (``--factory``): builds the app once per worker process."""
-    return GatewayApplication(load_gateway(os.environ.get("CHALICE_STAGE", "local")))
+    """Granian's factory (``--factory``): builds the app once per worker process, warm: its
+    components built, connections open and request models compiled before the first request."""
+    application = GatewayApplication(load_gateway(os.environ.get("CHALICE_STAGE", "local")))
+    from chalicelib.api.routing import OPERATIONS
+    from chalicelib.bootstrap import container
+
+    container().warm_up()
+    for operation in OPERATIONS:
+        for model in (operation.request, operation.response):
+            if model is not None:
+                model.model_rebuild()
+    return application

@@ -22,7 +22,8 @@ class OutboxMessage:
     key: str
     payload: dict[str, Any]
     attempts: int
-    behind_unpublished: bool = False
+    # Older events with the same key that were still unpublished when this one was written.
+    waits_for: tuple[UUID, ...] = ()
 
 
 def _message(row: dict[str, Any]) -> OutboxMessage:
@@ -36,50 +37,75 @@ def _message(row: dict[str, Any]) -> OutboxMessage:
     )
 
 
-class OutboxRepository:
-    def __init__(self, topic: str) -> None:
-        self.topic = topic
+WAITS_FOR_LIMIT = 16
 
-    def add(self, cur: Cursor, events: Sequence[BookingEvent]) -> list[OutboxMessage]:
-        """Insert events in one round trip. Each returned message says whether an older
-        event with the same key is still unpublished: the fast path must then leave it to
-        the relay, or Kafka would see that session's events out of order."""
-        if not events:
-            return []
-        envelopes = [event.envelope() for event in events]
-        cur.execute(
-            """
-            INSERT INTO outbox (event_id, event_type, topic, message_key, payload)
-            SELECT event_id, event_type, %(topic)s, message_key, payload
-            FROM unnest(%(event_ids)s::uuid[], %(types)s::text[], %(keys)s::text[], %(payloads)s::jsonb[])
-                 WITH ORDINALITY AS e(event_id, event_type, message_key, payload, n)
-            ORDER BY n
-            RETURNING id, event_id,
-                EXISTS (SELECT 1 FROM outbox older
-                        WHERE older.message_key = outbox.message_key AND older.published_at IS NULL
-                          AND older.dead_at IS NULL) AS behind_unpublished
-            """,
-            {
-                "topic": self.topic,
-                "event_ids": [event.event_id for event in events],
-                "types": [event.type.value for event in events],
-                "keys": [event.key for event in events],
-                "payloads": [Jsonb(envelope) for envelope in envelopes],
-            },
-        )
-        rows = {row["event_id"]: row for row in cur.fetchall()}
+
+@dataclass(frozen=True)
+class OutboxBatch:
+    """Events on their way into the outbox, as the arguments SQL passes to ``outbox_insert``
+    (migration 0003): ``add`` runs it on its own, and a statement that writes its own events
+    (a hold) runs it inside. ``messages`` turns the rows it returned into what the fast path
+    publishes."""
+
+    topic: str
+    events: tuple[BookingEvent, ...]
+    envelopes: tuple[dict[str, Any], ...]
+
+    @classmethod
+    def of(cls, topic: str, events: Sequence[BookingEvent]) -> OutboxBatch:
+        return cls(topic, tuple(events), tuple(event.envelope() for event in events))
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return {
+            "outbox_topic": self.topic,
+            "outbox_event_ids": [event.event_id for event in self.events],
+            "outbox_types": [event.type.value for event in self.events],
+            "outbox_keys": [event.key for event in self.events],
+            "outbox_payloads": [Jsonb(envelope) for envelope in self.envelopes],
+            "outbox_waits_limit": WAITS_FOR_LIMIT + 1,
+        }
+
+    # The placeholders of ``arguments``, in outbox_insert's order.
+    SQL_ARGUMENTS = (
+        "%(outbox_topic)s, %(outbox_event_ids)s::uuid[], %(outbox_types)s::text[], %(outbox_keys)s::text[], "
+        "%(outbox_payloads)s::jsonb[], %(outbox_waits_limit)s"
+    )
+
+    def messages(self, rows: Sequence[tuple[int, UUID, Sequence[UUID]]]) -> list[OutboxMessage]:
+        """Messages in the batch's order from (outbox id, event id, waits for) rows."""
+        by_event = {event_id: (outbox_id, tuple(waits_for)) for outbox_id, event_id, waits_for in rows}
         return [
             OutboxMessage(
-                id=rows[event.event_id]["id"],
+                id=by_event[event.event_id][0],
                 event_id=event.event_id,
                 topic=self.topic,
                 key=event.key,
                 payload=envelope,
                 attempts=0,
-                behind_unpublished=rows[event.event_id]["behind_unpublished"],
+                waits_for=by_event[event.event_id][1],
             )
-            for event, envelope in zip(events, envelopes, strict=True)
+            for event, envelope in zip(self.events, self.envelopes, strict=True)
         ]
+
+
+class OutboxRepository:
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+
+    def batch(self, events: Sequence[BookingEvent]) -> OutboxBatch:
+        return OutboxBatch.of(self.topic, events)
+
+    def add(self, cur: Cursor, events: Sequence[BookingEvent]) -> list[OutboxMessage]:
+        """Insert events in one round trip. Each returned message names the older events with
+        the same key that are still unpublished (up to ``WAITS_FOR_LIMIT``; one more means
+        "too many"): the fast path may only send it after those, or Kafka would see that
+        session's events out of order. Events of the same call never wait for each other."""
+        if not events:
+            return []
+        batch = self.batch(events)
+        cur.execute(f"SELECT * FROM outbox_insert({OutboxBatch.SQL_ARGUMENTS})", batch.arguments)
+        return batch.messages([(row["id"], row["event_id"], row["waits_for"]) for row in cur.fetchall()])
 
     def claim_due(self, cur: Cursor, *, limit: int, grace_seconds: float) -> list[OutboxMessage]:
         """Lock unpublished rows that the fast path had its chance at. SKIP LOCKED keeps
@@ -129,7 +155,3 @@ class OutboxRepository:
             "UPDATE outbox SET attempts = attempts + 1, last_error = %s, dead_at = now() WHERE id = %s",
             (error[:2000], message_id),
         )
-
-    def pending_count(self, cur: Cursor) -> int:
-        cur.execute("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL AND dead_at IS NULL")
-        return int(cur.fetchone()["n"])  # type: ignore[index]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -21,62 +24,107 @@ _METRIC_COLUMNS = (
 )
 
 
-class ProjectionsRepository:
-    def first_delivery(self, cur: Cursor, consumer: str, event_id: UUID) -> bool:
-        """Record that ``consumer`` applies this event; False if it already did."""
-        cur.execute(
-            "INSERT INTO processed_events (consumer, event_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (consumer, event_id),
-        )
-        return cur.rowcount == 1
+def _increments(event: ReceivedEvent) -> dict[str, Any]:
+    increments: dict[str, Any] = dict.fromkeys(_METRIC_COLUMNS, 0)
+    increments["revenue"] = Decimal(0)
+    seats = len(event.seat_ids)
+    if event.type is EventType.RESERVATION_CREATED:
+        increments.update(reservations_created=1, seats_reserved=seats)
+    elif event.type is EventType.RESERVATION_CANCELLED:
+        increments["reservations_cancelled"] = 1
+    elif event.type is EventType.RESERVATION_EXPIRED:
+        increments["reservations_expired"] = 1
+    elif event.type is EventType.SEAT_RELEASED:
+        increments["seats_released"] = seats
+    elif event.type is EventType.SALE_CONFIRMED:
+        increments.update(sales=1, seats_sold=seats, revenue=event.amount or Decimal(0))
+    return increments
 
-    def add_to_metrics(self, cur: Cursor, event: ReceivedEvent) -> None:
-        increments: dict[str, Any] = dict.fromkeys(_METRIC_COLUMNS, 0)
-        increments["revenue"] = 0
-        seats = len(event.seat_ids)
-        if event.type is EventType.RESERVATION_CREATED:
-            increments.update(reservations_created=1, seats_reserved=seats)
-        elif event.type is EventType.RESERVATION_CANCELLED:
-            increments["reservations_cancelled"] = 1
-        elif event.type is EventType.RESERVATION_EXPIRED:
-            increments["reservations_expired"] = 1
-        elif event.type is EventType.SEAT_RELEASED:
-            increments["seats_released"] = seats
-        elif event.type is EventType.SALE_CONFIRMED:
-            increments.update(sales=1, seats_sold=seats, revenue=event.amount or 0)
+
+# Both projections record the events they apply in processed_events in the same statement as
+# their work: only the events inserted there for the first time ("fresh") are applied, so a
+# redelivered event changes nothing. The statement returns the fresh event ids.
+_FRESH = """
+    fresh AS (
+        INSERT INTO processed_events (consumer, event_id)
+        SELECT %(consumer)s, b.event_id FROM batch b
+        ON CONFLICT DO NOTHING
+        RETURNING event_id
+    )
+"""
+
+_METRICS_COLUMNS_SQL = ", ".join([*_METRIC_COLUMNS, "revenue"])
+
+
+class ProjectionsRepository:
+    def add_to_metrics(self, cur: Cursor, consumer: str, events: Sequence[ReceivedEvent]) -> set[UUID]:
+        """Add a batch of events (distinct ids) to the daily metrics in one statement; returns
+        the ids applied now (the others had been applied before)."""
+        increments = [_increments(event) for event in events]
         columns = [*_METRIC_COLUMNS, "revenue"]
-        placeholders = ", ".join(f"%({c})s" for c in columns)
+        unnest_args = ", ".join(f"%({c})s::{'numeric' if c == 'revenue' else 'int'}[]" for c in columns)
         cur.execute(
             f"""
-            INSERT INTO session_metrics_daily (session_id, day, {", ".join(columns)})
-            VALUES (%(session_id)s, (%(occurred_at)s AT TIME ZONE 'UTC')::date, {placeholders})
-            ON CONFLICT (session_id, day) DO UPDATE SET
-            {", ".join(f"{c} = session_metrics_daily.{c} + EXCLUDED.{c}" for c in columns)}
+            WITH batch AS (
+                SELECT * FROM unnest(%(event_ids)s::uuid[], %(sessions)s::uuid[], %(days)s::date[], {unnest_args})
+                     AS b(event_id, session_id, day, {_METRICS_COLUMNS_SQL})
+            ), {_FRESH}, totals AS (
+                SELECT b.session_id, b.day, {", ".join(f"sum(b.{c}) AS {c}" for c in columns)}
+                FROM batch b JOIN fresh f ON f.event_id = b.event_id
+                GROUP BY b.session_id, b.day
+            ), added AS (
+                INSERT INTO session_metrics_daily (session_id, day, {_METRICS_COLUMNS_SQL})
+                SELECT session_id, day, {_METRICS_COLUMNS_SQL} FROM totals
+                ON CONFLICT (session_id, day) DO UPDATE SET
+                {", ".join(f"{c} = session_metrics_daily.{c} + EXCLUDED.{c}" for c in columns)}
+            )
+            SELECT event_id FROM fresh
             """,
-            {"session_id": event.session_id, "occurred_at": event.occurred_at, **increments},
+            {
+                "consumer": consumer,
+                "event_ids": [event.event_id for event in events],
+                "sessions": [event.session_id for event in events],
+                "days": [event.occurred_at.astimezone(UTC).date() for event in events],
+                **{c: [inc[c] for inc in increments] for c in columns},
+            },
         )
+        return {row["event_id"] for row in cur.fetchall()}
 
-    def record_audit(self, cur: Cursor, event: ReceivedEvent) -> None:
+    def record_audit(self, cur: Cursor, consumer: str, events: Sequence[ReceivedEvent]) -> set[UUID]:
+        """Record a batch of events (distinct ids) in the audit trail in one statement; returns
+        the ids recorded now."""
         cur.execute(
-            """
-            INSERT INTO audit_events (event_id, event_type, session_id, reservation_id, user_id, occurred_at,
-                                      kafka_topic, kafka_partition, kafka_offset, payload)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-            ON CONFLICT (event_id) DO NOTHING
+            f"""
+            WITH batch AS (
+                SELECT * FROM unnest(
+                    %(event_ids)s::uuid[], %(types)s::text[], %(sessions)s::uuid[], %(reservations)s::uuid[],
+                    %(users)s::text[], %(occurred)s::timestamptz[], %(topics)s::text[], %(partitions)s::int[],
+                    %(offsets)s::bigint[], %(payloads)s::jsonb[]
+                ) AS b(event_id, event_type, session_id, reservation_id, user_id, occurred_at,
+                       kafka_topic, kafka_partition, kafka_offset, payload)
+            ), {_FRESH}, recorded AS (
+                INSERT INTO audit_events (event_id, event_type, session_id, reservation_id, user_id, occurred_at,
+                                          kafka_topic, kafka_partition, kafka_offset, payload)
+                SELECT b.* FROM batch b JOIN fresh f ON f.event_id = b.event_id
+                ON CONFLICT (event_id) DO NOTHING
+            )
+            SELECT event_id FROM fresh
             """,
-            (
-                event.event_id,
-                event.type.value,
-                event.session_id,
-                event.reservation_id,
-                event.user_id,
-                event.occurred_at,
-                event.topic,
-                event.partition,
-                event.offset,
-                Jsonb(event.payload),
-            ),
+            {
+                "consumer": consumer,
+                "event_ids": [e.event_id for e in events],
+                "types": [e.type.value for e in events],
+                "sessions": [e.session_id for e in events],
+                "reservations": [e.reservation_id for e in events],
+                "users": [e.user_id for e in events],
+                "occurred": [e.occurred_at for e in events],
+                "topics": [e.topic for e in events],
+                "partitions": [e.partition for e in events],
+                "offsets": [e.offset for e in events],
+                "payloads": [Jsonb(e.payload) for e in events],
+            },
         )
+        return {row["event_id"] for row in cur.fetchall()}
 
     def audit_of_reservation(self, cur: Cursor, reservation_id: UUID, owner: str | None) -> list[dict[str, Any]]:
         cur.execute(

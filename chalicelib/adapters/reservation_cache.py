@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from chalicelib.adapters.redis_gate import FailFastRedis
+from chalicelib.adapters.redis_client import FailFastRedis
 from chalicelib.domain.models import Reservation, ReservationStatus
 
 CACHE_TTL_SECONDS = 3600

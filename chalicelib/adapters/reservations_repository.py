@@ -1,14 +1,16 @@
-"""SQL for seat holds. This is where a hold is decided: one conditional update that locks
-the requested seats in id order and claims only those that are free by the database clock."""
+"""SQL for seat holds. This is where a hold is decided: ``hold_seats`` (migration 0003) locks
+the requested seats in id order and claims them only if every one is free by the database
+clock."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from chalicelib.adapters.database import Cursor
-from chalicelib.adapters.sessions_repository import SEAT_IS_FREE
+from chalicelib.adapters.outbox_repository import OutboxBatch, OutboxMessage
 from chalicelib.domain.models import Reservation, ReservationStatus
 
 _RESERVATION_COLUMNS = """
@@ -32,116 +34,68 @@ def _reservation(row: dict[str, Any]) -> Reservation:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class HoldOutcome:
+    """What ``hold_seats`` decided: ``reservation`` (and its outbox messages) when every seat
+    was claimed, otherwise why not ('cap', 'no_session', 'started', 'foreign_seats' or
+    'taken'), and how many seats the user already held."""
+
+    outcome: str
+    already_held: int
+    reservation: Reservation | None
+    messages: list[OutboxMessage] = field(default_factory=list)
+
+
+_HOLD_ONLY_COLUMNS = {"outcome", "held", "outbox_id", "outbox_event_id", "outbox_waits_for"}
+
+
 class ReservationsRepository:
-    def claim_seats(
+    def hold(
         self,
         cur: Cursor,
         *,
         reservation_id: UUID,
         session_id: UUID,
         seat_ids: Sequence[UUID],
-        ttl_seconds: int,
-    ) -> list[dict[str, Any]]:
-        """Claim the seats for ``reservation_id`` and return the ones claimed.
-
-        The caller must roll back unless every requested seat came back. Seats are locked in
-        id order, so requests for [s1, s3] and [s3, s1] queue instead of deadlocking.
-        """
-        cur.execute(
-            f"""
-            WITH open_session AS (
-                SELECT id FROM movie_sessions WHERE id = %(session_id)s AND start_time > now()
-                FOR KEY SHARE  -- the same lock the reservation's foreign key takes, taken first
-            ), locked AS (
-                SELECT st.id FROM seats st
-                WHERE st.session_id = (SELECT id FROM open_session) AND st.id = ANY(%(seat_ids)s)
-                ORDER BY st.id
-                FOR UPDATE
-            )
-            UPDATE seats st
-            SET status = 'reserved', reservation_id = %(reservation_id)s,
-                held_until = now() + make_interval(secs => %(ttl)s), updated_at = now()
-            FROM locked
-            WHERE st.id = locked.id AND {SEAT_IS_FREE}
-            RETURNING st.id, st.seat_number, st.position
-            """,
-            {
-                "session_id": session_id,
-                "seat_ids": list(seat_ids),
-                "reservation_id": reservation_id,
-                "ttl": ttl_seconds,
-            },
-        )
-        return cur.fetchall()
-
-    def insert(
-        self,
-        cur: Cursor,
-        *,
-        reservation_id: UUID,
-        session_id: UUID,
-        seat_ids: Sequence[UUID],
-        seat_numbers: Sequence[str],
         user_id: str,
         user_email: str,
         ttl_seconds: int,
-    ) -> Reservation:
+        max_held_seats: int,
+        outbox: OutboxBatch,
+    ) -> HoldOutcome:
+        """Hold every requested seat for ``reservation_id`` or none, in one statement: the
+        ``hold_seats`` function (migration 0003) takes the user's lock, counts their live holds
+        against ``max_held_seats``, locks the seats in id order and claims them only if all are
+        free by the database clock, then inserts the reservation at the session's price and
+        ``outbox``'s events."""
         cur.execute(
             f"""
-            WITH inserted AS (
-                INSERT INTO reservations
-                    (id, session_id, user_id, user_email, seat_ids, seat_numbers, unit_price, expires_at)
-                SELECT %(id)s, s.id, %(user_id)s, %(user_email)s, %(seat_ids)s, %(seat_numbers)s,
-                       s.ticket_price, now() + make_interval(secs => %(ttl)s)
-                FROM movie_sessions s WHERE s.id = %(session_id)s
-                RETURNING *
-            )
-            SELECT {_RESERVATION_COLUMNS} FROM inserted r
+            SELECT * FROM hold_seats(
+                %(id)s, %(session_id)s, %(seat_ids)s, %(user_id)s, %(user_email)s, %(ttl)s, %(max_held)s,
+                {OutboxBatch.SQL_ARGUMENTS})
             """,
             {
                 "id": reservation_id,
                 "session_id": session_id,
+                "seat_ids": list(seat_ids),
                 "user_id": user_id,
                 "user_email": user_email,
-                "seat_ids": list(seat_ids),
-                "seat_numbers": list(seat_numbers),
                 "ttl": ttl_seconds,
+                "max_held": max_held_seats,
+                **outbox.arguments,
             },
         )
-        return _reservation(cur.fetchone())  # type: ignore[arg-type]
-
-    def lock_holder(self, cur: Cursor, user_id: str) -> int:
-        """Serialise this user's holds until commit, then count the seats they hold live.
-        Two statements on purpose: the count must see everything committed before the lock
-        was granted, so it cannot share the lock's snapshot."""
-        cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (f"holder:{user_id}",))
-        cur.execute(
-            """
-            SELECT coalesce(sum(cardinality(seat_ids)), 0)::int AS held FROM reservations
-            WHERE user_id = %s AND status = 'pending' AND expires_at > now()
-            """,
-            (user_id,),
+        rows = cur.fetchall()
+        outcome, held = rows[0]["outcome"], rows[0]["held"]
+        if outcome != "held":
+            return HoldOutcome(outcome, held, None)
+        columns = {key: value for key, value in rows[0].items() if key not in _HOLD_ONLY_COLUMNS}
+        return HoldOutcome(
+            outcome,
+            held,
+            _reservation({**columns, "status": ReservationStatus.PENDING.value}),
+            outbox.messages([(r["outbox_id"], r["outbox_event_id"], r["outbox_waits_for"]) for r in rows]),
         )
-        return int(cur.fetchone()["held"])  # type: ignore[index]
-
-    def diagnose_failed_claim(self, cur: Cursor, session_id: UUID, seat_ids: Sequence[UUID]) -> str:
-        """Why a claim came back short: 'no_session', 'started', 'foreign_seats' or 'taken'."""
-        cur.execute(
-            """
-            SELECT s.start_time > now() AS open,
-                   (SELECT count(*) FROM seats WHERE session_id = s.id AND id = ANY(%(seat_ids)s))::int AS own
-            FROM movie_sessions s WHERE s.id = %(session_id)s
-            """,
-            {"session_id": session_id, "seat_ids": list(seat_ids)},
-        )
-        row = cur.fetchone()
-        if row is None:
-            return "no_session"
-        if row["own"] != len(seat_ids):
-            return "foreign_seats"
-        if not row["open"]:
-            return "started"
-        return "taken"
 
     def get(self, cur: Cursor, reservation_id: UUID, owner: str | None = None) -> Reservation | None:
         """A reservation by id; with ``owner``, only if that user owns it (checked in SQL)."""
@@ -152,10 +106,6 @@ class ReservationsRepository:
         )
         row = cur.fetchone()
         return _reservation(row) if row else None
-
-    def exists(self, cur: Cursor, reservation_id: UUID) -> bool:
-        cur.execute("SELECT 1 FROM reservations WHERE id = %s", (reservation_id,))
-        return cur.fetchone() is not None
 
     def end_pending(
         self, cur: Cursor, reservation_id: UUID, new_status: ReservationStatus, owner: str | None = None

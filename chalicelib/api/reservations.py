@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.adapters.admission import Quotas
 from chalicelib.api.auth import Access, Actor
 from chalicelib.api.http import json_response, parse_body, path_uuid
 from chalicelib.api.routing import operation
@@ -33,6 +34,7 @@ def owner_of(actor: Actor | None) -> str | None:
     errors=(400, 401, 403, 404, 409, 413, 422, 429),
     access=Access.USER,
     idempotent=True,
+    quotas_to_view=True,
     links={
         "get_reservation": {"operationId": "get_reservation", "parameters": {"reservation_id": "$response.body#/id"}},
         "cancel_reservation": {
@@ -42,7 +44,7 @@ def owner_of(actor: Actor | None) -> str | None:
         "create_sale": {"operationId": "create_sale", "requestBody": {"reservationId": "$response.body#/id"}},
     },
 )
-def create_reservation(actor: Actor | None) -> Response:
+def create_reservation(actor: Actor | None, quotas: Quotas | None) -> Response:
     request = reservations_api.current_request
     body = parse_body(request.raw_body, CreateReservationRequest)
     if actor is not None and body.userId != actor.user_id:
@@ -56,6 +58,7 @@ def create_reservation(actor: Actor | None) -> Response:
                 seat_ids=tuple(body.seatIds),
                 user_id=body.userId,
                 user_email=str(body.userEmail),
+                quotas=quotas,
             )
         )
         return ReservationResponse.of(reservation).model_dump(mode="json")

@@ -12,6 +12,7 @@ from typing import Any
 from chalice import Blueprint, Response
 from pydantic import BaseModel
 
+from chalicelib.adapters.admission import Quotas
 from chalicelib.api.auth import Access, Actor, jwt_authorizer, resolve_actor
 from chalicelib.api.errors import response_for
 from chalicelib.bootstrap import container
@@ -53,17 +54,19 @@ PAGING = (
 )
 
 
-def _enforce_rate_limits(actor: Actor | None, context: dict[str, Any] | None) -> None:
-    services = container()
-    limiter, settings = services.rate_limiter, services.settings
+def _quotas_of(actor: Actor | None, context: dict[str, Any] | None) -> Quotas:
+    settings = container().settings
     source_ip = ((context or {}).get("identity") or {}).get("sourceIp") or "unknown"
-    checks = [(f"ip:{source_ip}", settings.rate_limit_per_ip)]
+    limits = [(f"ip:{source_ip}", settings.rate_limit_per_ip)]
     if actor is not None:
-        checks.insert(0, (f"user:{actor.user_id}", settings.rate_limit_per_user))
-    for key, limit in checks:
-        decision = limiter.hit(key, limit)
-        if not decision.allowed:
-            raise RateLimited("too many requests; slow down", decision.retry_after_seconds)
+        limits.insert(0, (f"user:{actor.user_id}", settings.rate_limit_per_user))
+    return Quotas(tuple(limits))
+
+
+def _spend(quotas: Quotas) -> None:
+    admission = container().gatekeeper.admit(quotas)
+    if admission.rate_limited_for:
+        raise RateLimited("too many requests; slow down", admission.rate_limited_for)
 
 
 def operation(
@@ -82,9 +85,13 @@ def operation(
     query: tuple[QueryParam, ...] = (),
     idempotent: bool = False,
     rate_limited: bool = True,
+    quotas_to_view: bool = False,
     links: dict[str, dict[str, Any]] | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Register ``view(actor, **path_params)`` as a route."""
+    """Register ``view(actor, **path_params)`` as a route. The request is counted against the
+    caller's rate limits before the view runs; with ``quotas_to_view`` the view is called as
+    ``view(actor, quotas, ...)`` and counts them itself, in the same Redis round trip as its
+    seat gates."""
 
     def register(view: Callable[..., Response]) -> Callable[..., Response]:
         OPERATIONS.append(
@@ -111,9 +118,16 @@ def operation(
             try:
                 current = blueprint.current_request
                 actor = resolve_actor(current.context, current.headers, access)
-                if rate_limited:
-                    _enforce_rate_limits(actor, current.context)
-                return view(actor, **path_params)
+                quotas = _quotas_of(actor, current.context) if rate_limited else None
+                if quotas is not None and not quotas_to_view:
+                    _spend(quotas)
+                try:
+                    return view(actor, quotas, **path_params) if quotas_to_view else view(actor, **path_params)
+                finally:
+                    # A view that never reached Redis (a malformed body, a replayed idempotent
+                    # answer) still counts; over the limit, the 429 replaces its answer.
+                    if quotas is not None and not quotas.spent:
+                        _spend(quotas)
             except Exception as exc:
                 return response_for(exc)
 

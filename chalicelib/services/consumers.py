@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
+from uuid import UUID
 
 from chalicelib.domain.errors import Conflict, Unavailable
 from chalicelib.domain.events import PoisonMessage, ReceivedEvent, parse_received
@@ -63,7 +64,10 @@ class RawRecord:
 class Projection(Protocol):
     name: str
 
-    def apply(self, cur: Cursor, event: ReceivedEvent) -> None: ...
+    def apply(self, cur: Cursor, events: Sequence[ReceivedEvent]) -> set[UUID]:
+        """Apply the events (distinct ids) this consumer has not applied before, recording
+        them as applied, in one statement; returns the ids applied now."""
+        ...
 
 
 class MetricsProjection:
@@ -72,8 +76,8 @@ class MetricsProjection:
     def __init__(self, repository: ProjectionsRepository) -> None:
         self._repository = repository
 
-    def apply(self, cur: Cursor, event: ReceivedEvent) -> None:
-        self._repository.add_to_metrics(cur, event)
+    def apply(self, cur: Cursor, events: Sequence[ReceivedEvent]) -> set[UUID]:
+        return self._repository.add_to_metrics(cur, self.name, events)
 
 
 class AuditTrail:
@@ -82,15 +86,14 @@ class AuditTrail:
     def __init__(self, repository: ProjectionsRepository) -> None:
         self._repository = repository
 
-    def apply(self, cur: Cursor, event: ReceivedEvent) -> None:
-        self._repository.record_audit(cur, event)
+    def apply(self, cur: Cursor, events: Sequence[ReceivedEvent]) -> set[UUID]:
+        return self._repository.record_audit(cur, self.name, events)
 
 
 class EventConsumer:
     def __init__(
         self,
         db: Database,
-        repository: ProjectionsRepository,
         projection: Projection,
         publisher: EventPublisher,
         *,
@@ -99,7 +102,6 @@ class EventConsumer:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._db = db
-        self._repository = repository
         self.projection = projection
         self._publisher = publisher
         self._max_attempts = max_attempts
@@ -120,7 +122,7 @@ class EventConsumer:
                     for record in records
                 ]
                 with self._db.transaction() as cur:
-                    return [self._apply(cur, event) for event in events]
+                    return self._apply(cur, events)
             except TRANSIENT_ERRORS as exc:
                 raise BatchInterrupted([], exc) from exc
             except Exception as exc:  # about some record of the batch: find it by going one by one
@@ -135,11 +137,15 @@ class EventConsumer:
                 raise BatchInterrupted(outcomes, exc) from exc
         return outcomes
 
-    def _apply(self, cur: Cursor, event: ReceivedEvent) -> Outcome:
-        if not self._repository.first_delivery(cur, self.name, event.event_id):
-            return Outcome.DUPLICATE
-        self.projection.apply(cur, event)
-        return Outcome.APPLIED
+    def _apply(self, cur: Cursor, events: Sequence[ReceivedEvent]) -> list[Outcome]:
+        """One statement for the batch; an event id seen twice in it counts once."""
+        distinct = list({event.event_id: event for event in events}.values())
+        applied = self.projection.apply(cur, distinct)
+        outcomes = []
+        for event in events:
+            outcomes.append(Outcome.APPLIED if event.event_id in applied else Outcome.DUPLICATE)
+            applied.discard(event.event_id)
+        return outcomes
 
     def handle(self, record: RawRecord) -> Outcome:
         """Apply one record. Raises a transient error if it should be retried later
@@ -152,7 +158,7 @@ class EventConsumer:
         for attempt in range(1, self._max_attempts + 1):
             try:
                 with self._db.transaction() as cur:
-                    return self._apply(cur, event)
+                    return self._apply(cur, [event])[0]
             except TRANSIENT_ERRORS:
                 raise
             except Exception as exc:  # anything else is about this message: retry, then dead-letter

@@ -30,7 +30,7 @@ from chalicelib.domain.errors import IdempotencyKeyReused, RetryLater
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
-    from chalicelib.adapters.redis_gate import FailFastRedis
+    from chalicelib.adapters.redis_client import FailFastRedis
 
 logger = logging.getLogger(__name__)
 

@@ -11,12 +11,10 @@ from chalicelib.domain.models import ReservationStatus, Sale
 from chalicelib.domain.money import sale_amount
 
 if TYPE_CHECKING:
-    from chalicelib.adapters.database import Database
-    from chalicelib.adapters.outbox_repository import OutboxRepository
     from chalicelib.adapters.reservation_cache import ReservationCache
     from chalicelib.adapters.reservations_repository import ReservationsRepository
     from chalicelib.adapters.sales_repository import SalesRepository
-    from chalicelib.services.event_dispatch import EventDispatcher
+    from chalicelib.services.unit_of_work import UnitOfWork
 
 
 class HoldLapsedDuringPayment(InvalidRequest):
@@ -25,26 +23,19 @@ class HoldLapsedDuringPayment(InvalidRequest):
 
 class SaleService:
     def __init__(
-        self,
-        db: Database,
-        reservations: ReservationsRepository,
-        sales: SalesRepository,
-        outbox: OutboxRepository,
-        cache: ReservationCache,
-        events: EventDispatcher,
+        self, uow: UnitOfWork, reservations: ReservationsRepository, sales: SalesRepository, cache: ReservationCache
     ) -> None:
-        self._db = db
+        self._uow = uow
         self._reservations = reservations
         self._sales = sales
-        self._outbox = outbox
         self._cache = cache
-        self._events = events
 
     def confirm(self, reservation_id: UUID, owner: str | None = None) -> Sale:
         """One transaction: the reservation goes pending -> confirmed only while it is live
         (by the database clock), then every one of its seats must go reserved -> sold, or
         nothing happens. A racing cancel, expiry or second payment finds it no longer pending."""
-        with self._db.transaction() as cur:
+        with self._uow() as tx:
+            cur = tx.cursor
             confirmed = self._reservations.end_pending(cur, reservation_id, ReservationStatus.CONFIRMED, owner)
             if confirmed is None:
                 current = self._reservations.get(cur, reservation_id, owner)
@@ -58,31 +49,27 @@ class SaleService:
                 raise HoldLapsedDuringPayment("reservation expired during payment")
             amount = sale_amount(confirmed.unit_price, len(sold))
             sale = self._sales.insert(cur, confirmed, sorted(sold, key=lambda s: s["position"]), amount)
-            messages = self._outbox.add(
-                cur,
-                [
-                    BookingEvent(
-                        EventType.SALE_CONFIRMED,
-                        sale.session_id,
-                        sale.reservation_id,
-                        sale.seat_ids,
-                        sale.user_id,
-                        amount=sale.amount,
-                        sale_id=sale.id,
-                    )
-                ],
+            tx.emit(
+                BookingEvent(
+                    EventType.SALE_CONFIRMED,
+                    sale.session_id,
+                    sale.reservation_id,
+                    sale.seat_ids,
+                    sale.user_id,
+                    amount=sale.amount,
+                    sale_id=sale.id,
+                )
             )
         self._cache.put(confirmed)
-        self._events.after_commit(messages)
         return sale
 
     def get(self, sale_id: UUID, owner: str | None = None) -> Sale:
-        with self._db.transaction() as cur:
+        with self._uow.reading() as cur:
             sale = self._sales.get(cur, sale_id, owner)
         if sale is None:
             raise NotFound(f"sale {sale_id} not found")
         return sale
 
     def for_user(self, user_id: str, *, limit: int = 100, offset: int = 0) -> list[Sale]:
-        with self._db.transaction() as cur:
+        with self._uow.reading() as cur:
             return self._sales.for_user(cur, user_id, limit=limit, offset=offset)

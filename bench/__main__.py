@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench import baseline, chaos, coldstart, report, scenarios
+from bench import baseline, chaos, coldstart, edge, report, scenarios
 from bench.cpu import CpuMeter, per_operation_ms
 from bench.invariants import TopicLog, check
 from bench.load import Api, SeatPool, summary_ms
@@ -48,12 +48,12 @@ class Plan:
     def __init__(self, mode: str) -> None:
         full = mode == "full"
         self.mode = mode
-        self.levels = [1, 4, 8, 16, 32] if full else [1, 8, 32]
+        self.levels = [1, 4, 8, 16, 32] if full else [1, 8, 16, 32]
         self.api_seconds = 8.0 if full else 6.0
         self.raw_seconds = 6.0 if full else 5.0
         self.hot_seat_runs = 20 if full else 3
         self.hot_seat_attempts = 2000
-        self.hot_seat_concurrency = 32
+        self.hot_seat_concurrency = 16
         self.hot_seat_low_concurrency = 8 if full else 0  # extra runs at 8 clients (full)
         self.hot_seat_low_attempts = 1000
         self.hot_section_runs = 3 if full else 1
@@ -62,6 +62,7 @@ class Plan:
         self.import_runs = 5 if full else 3
         self.section_seats = 100
         self.section_users = 5000
+        self.burst_connections = 1000
         self.chaos = full
         self.only_chaos = mode == "chaos"  # just the chaos faults (--faults to pick), on a fresh stack
         if mode == "chaos":
@@ -75,6 +76,7 @@ class Plan:
             self.import_runs = 1
             self.hot_seat_low_concurrency = 4
             self.hot_seat_low_attempts = 200
+            self.burst_connections = 200
 
 
 def with_api(urls: list[str], fn: Callable[[Api], Awaitable[T]]) -> T:
@@ -207,27 +209,6 @@ class Bench:
         self.check(key, api_sessions + raw_sessions, kafka_sessions=api_sessions)
         return out
 
-    def raw_variant(self, stack: Stack, name: str, level: int = 8, **options: bool) -> dict[str, Any]:
-        """The baseline with a part left out (options of RawSql), for reference only."""
-        pool, ids = self.fresh_pool(
-            stack.urls, f"bench {self.tag} raw-sql tx-only", int(RAW_RATE_CAP * self.plan.raw_seconds)
-        )
-        with baseline.RawSql(level, **options) as sql:
-            elapsed, timings = baseline.holds(sql, pool, level, self.plan.raw_seconds, f"{self.tag}-{name}")
-        lat = timings.ok.get("hold", [])
-        # Without the publish step their outbox rows stay unpublished and the relay publishes
-        # them, so these sessions are checked on Kafka too.
-        published = options.get("publish_step", True)
-        self.check(f"raw-sql {name}", ids, kafka_sessions=None if not published else [])
-        self.release_holds(stack, ids)
-        log(f"[raw variant {name}] c={level} {len(lat) / elapsed:.1f} holds/s")
-        return {
-            "concurrency": level,
-            "holds_per_s": len(lat) / elapsed,
-            "latency_ms": summary_ms(lat),
-            "options": options,
-        }
-
     def hot_seat(
         self, stack: Stack, runs: int, key: str = "hot_seat", concurrency: int = 0, attempts: int = 0
     ) -> dict[str, Any]:
@@ -355,6 +336,22 @@ class Bench:
             )
         return runs
 
+    def edge(self, stack: Stack) -> dict[str, Any]:
+        url = stack.urls[0]
+        burst = with_api(stack.urls, lambda api: edge.burst(api, url, self.tag, self.plan.burst_connections))
+        self.check("burst", burst["sessions"])
+        log(f"[edge] burst of {burst['connections']}: {burst['statuses']} in {burst['elapsed_s']:.2f}s")
+        pool, ids = self.fresh_pool(stack.urls, f"bench {self.tag} slow-clients", int(API_RATE_CAP * 6))
+        slow = with_api(stack.urls, lambda api: edge.slow_clients(api, url, pool, self.tag))
+        self.release_holds(stack, ids)
+        log(
+            f"[edge] 16 clients beside {slow['idle_connections']} idle and {slow['slowloris_connections']} slow-loris "
+            f"connections: p99 {slow['load_latency_ms']['p99']:.1f} ms; {slow['closed_by_edge']} slow ones closed"
+        )
+        limits = edge.limits(url, stack.edge_pids())
+        log(f"[edge] limits: {limits}")
+        return {"burst": burst, "slow_clients": slow, "limits": limits}
+
     def final_expiry(self) -> dict[str, Any]:
         """Wait until every hold of this run has expired and a sweep has passed, then check
         that no pending reservation is left behind."""
@@ -406,10 +403,6 @@ class Bench:
     def scenarios(self, stack: Stack, faults: list[str] | None) -> None:
         plan = self.plan
         self.results["throughput"] = self.throughput(stack)
-        if plan.mode != "quick":
-            self.results["throughput"]["raw_variants"] = {
-                "without mark_published": self.raw_variant(stack, "tx-only", publish_step=False),
-            }
         self.results["hot_seat"] = self.hot_seat(stack, plan.hot_seat_runs)
         if plan.hot_seat_low_concurrency:
             self.results["hot_seat_low"] = self.hot_seat(
@@ -421,6 +414,7 @@ class Bench:
             )
         self.results["hot_section"] = self.hot_section(stack, plan.hot_section_runs)
         self.results["full_flow"] = self.full_flow(stack)
+        self.results["edge"] = self.edge(stack)
         if plan.chaos or faults:
             self.results["chaos"] = self.chaos(stack, faults)
             self.results["final_expiry"] = self.final_expiry()

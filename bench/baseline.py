@@ -1,18 +1,16 @@
-"""The raw-SQL baseline: the exact statements the API runs for a hold and for a sale,
-called through the app's own repository classes inside the app's own ``Database`` (same
-pool, session options, checkout check and transaction boundaries), from N threads at a
-time. No HTTP, no Redis, no Kafka.
+"""The raw-SQL baseline: holds and sales straight through psycopg, from N threads at a time,
+inside the app's own ``Database`` (same pool, session options and checkout check). No HTTP,
+no Redis, no Kafka.
 
-A hold, as ``ReservationService.hold`` runs it when Kafka is up:
-  transaction: ``lock_holder`` (advisory lock + held-seat count), ``claim_seats``,
-               ``insert``, ``OutboxRepository.add``                -> commit
-  then, autocommit: ``OutboxRepository.mark_published`` (after the publish)
-A sale, as ``SaleService.confirm`` runs it:
-  transaction: ``end_pending``, ``sell_seats``, ``SalesRepository.insert`` (insert,
-               executemany of the seats, re-read), ``OutboxRepository.add`` -> commit
-  then, autocommit: ``OutboxRepository.mark_published``
+- ``RawSql.hold`` is the minimal hold the API is measured against: one transaction with one
+  guarded ``UPDATE`` of the seats (only free ones, by the database clock), an ``INSERT`` of the
+  reservation and an ``INSERT`` of its outbox row. It has none of the API's other guards (the
+  held-seat cap, the session's start time, lock order, diagnosis of a refusal).
+- ``RawSql.flow_hold`` and ``RawSql.sell`` run the real thing without the HTTP, Redis and Kafka
+  around it: ``hold_seats`` through ``ReservationsRepository`` (one statement) and
+  ``SaleService.confirm``, each in the app's ``UnitOfWork``.
 
-The outbox rows written here are marked published but never sent (there is no Kafka in the
+Their outbox rows are marked published at once and never sent (there is no Kafka in the
 baseline), so the invariant checker leaves these sessions out of the Kafka checks.
 """
 
@@ -25,16 +23,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from psycopg.types.json import Jsonb
+
 from bench.load import Exhausted, SeatPool
 from chalicelib.adapters.database import Database
-from chalicelib.adapters.outbox_repository import OutboxRepository
+from chalicelib.adapters.outbox_repository import OutboxMessage, OutboxRepository
+from chalicelib.adapters.reservation_cache import ReservationCache
 from chalicelib.adapters.reservations_repository import ReservationsRepository
 from chalicelib.adapters.sales_repository import SalesRepository
 from chalicelib.bootstrap import booking_topic
 from chalicelib.config import Settings, get_settings
 from chalicelib.domain.events import BookingEvent, EventType
-from chalicelib.domain.models import Reservation, ReservationStatus
-from chalicelib.domain.money import sale_amount
+from chalicelib.domain.models import Reservation
+from chalicelib.services.sales import SaleService
+from chalicelib.services.unit_of_work import UnitOfWork
 
 
 class ClaimFailed(Exception):
@@ -58,14 +60,53 @@ class Timings:
             self.failed[op] = self.failed.get(op, 0) + 1
 
 
+class _MarkPublished:
+    """Where the app's dispatcher would send events to Kafka, the baseline marks them published."""
+
+    def __init__(self, db: Database, outbox: OutboxRepository) -> None:
+        self._db = db
+        self._outbox = outbox
+
+    def publish(self, messages: Sequence[OutboxMessage]) -> None:
+        if messages:
+            with self._db.autocommit() as cur:
+                self._outbox.mark_published(cur, [m.event_id for m in messages])
+
+
+class _NoCache(ReservationCache):
+    def __init__(self) -> None:
+        pass
+
+    def get(self, reservation_id: UUID) -> Reservation | None:
+        return None
+
+    def put(self, reservation: Reservation) -> None:
+        pass
+
+
+_MINIMAL_HOLD = """
+WITH claimed AS (
+    UPDATE seats st SET status = 'reserved', reservation_id = %(id)s,
+           held_until = now() + make_interval(secs => %(ttl)s), updated_at = now()
+    WHERE st.session_id = %(session_id)s AND st.id = ANY(%(seat_ids)s)
+      AND (st.status = 'available' OR (st.status = 'reserved' AND st.held_until <= now()))
+    RETURNING st.id, st.seat_number
+)
+INSERT INTO reservations (id, session_id, user_id, user_email, seat_ids, seat_numbers, unit_price, expires_at)
+SELECT %(id)s, %(session_id)s, %(user_id)s, %(user_email)s, array_agg(id), array_agg(seat_number), 25.00,
+       now() + make_interval(secs => %(ttl)s)
+FROM claimed HAVING count(*) = cardinality(%(seat_ids)s)
+RETURNING id
+"""
+
+_OUTBOX_ROW = """
+INSERT INTO outbox (event_id, event_type, topic, message_key, payload, published_at)
+VALUES (%s, %s, %s, %s, %s, now())
+"""
+
+
 class RawSql:
-    def __init__(
-        self,
-        concurrency: int,
-        settings: Settings | None = None,
-        *,
-        publish_step: bool = True,
-    ) -> None:
+    def __init__(self, concurrency: int, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         s = self.settings
         self.db = Database(
@@ -76,10 +117,11 @@ class RawSql:
             lock_timeout_ms=s.lock_timeout_ms,
         )
         self.db.wait_ready(30)  # every connection open before the clock starts
+        self.topic = booking_topic(s)
         self.reservations = ReservationsRepository()
-        self.sales = SalesRepository()
-        self.outbox = OutboxRepository(booking_topic(s))
-        self.publish_step = publish_step
+        outbox = OutboxRepository(self.topic)
+        self.uow = UnitOfWork(self.db, outbox, _MarkPublished(self.db, outbox))  # type: ignore[arg-type]
+        self.sales = SaleService(self.uow, self.reservations, SalesRepository(), _NoCache())
 
     def close(self) -> None:
         self.db.close()
@@ -90,79 +132,53 @@ class RawSql:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _mark_published(self, event_ids: list[UUID]) -> None:
-        if not self.publish_step:
-            return
-        with self.db.autocommit() as cur:
-            self.outbox.mark_published(cur, event_ids)
-
-    def hold(self, session_id: str, seat_ids: Sequence[str], user_id: str) -> Reservation:
-        seats = sorted(UUID(s) for s in seat_ids)
-        sid = UUID(session_id)
+    def hold(self, session_id: str, seat_ids: Sequence[str], user_id: str) -> UUID:
+        """The minimal hold: one guarded update, the reservation and its outbox row."""
         reservation_id = uuid.uuid4()
-        ttl = self.settings.reservation_ttl_seconds
+        seats = [UUID(s) for s in seat_ids]
+        event = BookingEvent(EventType.RESERVATION_CREATED, UUID(session_id), reservation_id, tuple(seats), user_id)
         with self.db.transaction() as cur:
-            held = self.reservations.lock_holder(cur, user_id)
-            if held + len(seats) > self.settings.max_held_seats_per_user:
-                raise ClaimFailed("held-seat cap")
-            claimed = self.reservations.claim_seats(
-                cur, reservation_id=reservation_id, session_id=sid, seat_ids=seats, ttl_seconds=ttl
+            cur.execute(
+                _MINIMAL_HOLD,
+                {
+                    "id": reservation_id,
+                    "session_id": session_id,
+                    "seat_ids": seats,
+                    "user_id": user_id,
+                    "user_email": f"{user_id}@bench.example",
+                    "ttl": self.settings.reservation_ttl_seconds,
+                },
             )
-            if len(claimed) != len(seats):
-                self.reservations.diagnose_failed_claim(cur, sid, seats)
+            if cur.fetchone() is None:
                 raise ClaimFailed("seat taken")
-            claimed.sort(key=lambda seat: seat["position"])
-            reservation = self.reservations.insert(
-                cur,
+            cur.execute(_OUTBOX_ROW, (event.event_id, event.type.value, self.topic, event.key, Jsonb(event.envelope())))
+        return reservation_id
+
+    def flow_hold(self, session_id: str, seat_ids: Sequence[str], user_id: str) -> UUID:
+        """The API's hold without HTTP, Redis and Kafka: ``hold_seats`` in a unit of work."""
+        reservation_id = uuid.uuid4()
+        seats = tuple(sorted(UUID(s) for s in seat_ids))
+        created = BookingEvent(EventType.RESERVATION_CREATED, UUID(session_id), reservation_id, seats, user_id)
+        with self.uow.one_statement(created) as tx:
+            decided = self.reservations.hold(
+                tx.cursor,
                 reservation_id=reservation_id,
-                session_id=sid,
-                seat_ids=[seat["id"] for seat in claimed],
-                seat_numbers=[seat["seat_number"] for seat in claimed],
+                session_id=UUID(session_id),
+                seat_ids=seats,
                 user_id=user_id,
                 user_email=f"{user_id}@bench.example",
-                ttl_seconds=ttl,
+                ttl_seconds=self.settings.reservation_ttl_seconds,
+                max_held_seats=self.settings.max_held_seats_per_user,
+                outbox=tx.outbox,
             )
-            messages = self.outbox.add(
-                cur,
-                [
-                    BookingEvent(
-                        EventType.RESERVATION_CREATED,
-                        reservation.session_id,
-                        reservation.id,
-                        reservation.seat_ids,
-                        reservation.user_id,
-                    )
-                ],
-            )
-        self._mark_published([m.event_id for m in messages])
-        return reservation
+            tx.wrote(decided.messages)
+            reservation = decided.reservation
+            if reservation is None:
+                raise ClaimFailed(decided.outcome)
+        return reservation.id
 
     def sell(self, reservation_id: UUID) -> None:
-        with self.db.transaction() as cur:
-            confirmed = self.reservations.end_pending(cur, reservation_id, ReservationStatus.CONFIRMED, None)
-            if confirmed is None:
-                self.reservations.get(cur, reservation_id, None)
-                raise ClaimFailed("not pending")
-            sold = self.reservations.sell_seats(cur, reservation_id)
-            if len(sold) != len(confirmed.seat_ids):
-                raise ClaimFailed("lapsed")
-            amount = sale_amount(confirmed.unit_price, len(sold))
-            sale = self.sales.insert(cur, confirmed, sorted(sold, key=lambda s: s["position"]), amount)
-            messages = self.outbox.add(
-                cur,
-                [
-                    BookingEvent(
-                        EventType.SALE_CONFIRMED,
-                        sale.session_id,
-                        sale.reservation_id,
-                        sale.seat_ids,
-                        sale.user_id,
-                        amount=sale.amount,
-                        sale_id=sale.id,
-                    )
-                ],
-            )
-        self._mark_published([m.event_id for m in messages])
+        self.sales.confirm(reservation_id)
 
 
 def run_threads(concurrency: int, duration: float, step: Callable[[int, int], bool]) -> float:
@@ -229,14 +245,14 @@ def flows(
                 return False
         started = time.perf_counter()
         try:
-            reservation = raw.hold(session_id, seats, f"rawflow-{tag}-{concurrency}-{w}-{i}")
+            reservation_id = raw.flow_hold(session_id, seats, f"rawflow-{tag}-{concurrency}-{w}-{i}")
         except Exception:
             timings.fail("hold")
             return True
         held = time.perf_counter()
         timings.record("hold", held - started)
         try:
-            raw.sell(reservation.id)
+            raw.sell(reservation_id)
         except Exception:
             timings.fail("pay")
             return True

@@ -66,6 +66,27 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         "import_ms": _r(cold.get("import", {}).get("median_ms")),
         "package_mb": _r(cold.get("package", {}).get("zip_mb")),
     }
+    api16 = _level(tp.get("api", {}), 16) or {}
+    raw16 = _level(tp.get("raw", {}), 16) or {}
+    api1 = _level(tp.get("api", {}), 1) or {}
+    holds16, rawholds16 = api16.get("holds_per_s"), raw16.get("holds_per_s")
+    edge = results.get("edge", {})
+    out.update(
+        {
+            "holds_per_s_16": _r(holds16),
+            "raw_sql_holds_per_s_16": _r(rawholds16),
+            "ratio_16": _r(holds16 / rawholds16, 3) if holds16 and rawholds16 else None,
+            "p99_ms_16": _r(api16.get("latency_ms", {}).get("p99")),
+            "p50_ms_1": _r(api1.get("latency_ms", {}).get("p50"), 2),
+            "api_cpu_ms_per_hold": _r((api16.get("cpu_ms_per_hold") or {}).get("api"), 2),
+            "burst_1000_refused": (edge.get("burst") or {}).get("refused_or_reset"),
+            "burst_1000_statuses": (edge.get("burst") or {}).get("statuses"),
+            "p99_ms_16_with_slow_clients": _r(
+                ((edge.get("slow_clients") or {}).get("load_latency_ms") or {}).get("p99")
+            ),
+            "slow_clients_closed": (edge.get("slow_clients") or {}).get("closed_by_edge"),
+        }
+    )
     if "chaos" in results:
         out["chaos_runs_ok"] = sum(1 for c in results["chaos"] if c["invariants"]["ok"])
         out["chaos_runs"] = len(results["chaos"])

@@ -54,8 +54,10 @@
     const status = h("p", { class: "muted", role: "status" });
     const more = h("button", { type: "button", class: "secondary", hidden: true }, "Show more sessions");
     let offset = 0;
+    let loading = 0; // answers of a superseded search are dropped
 
     async function load(reset) {
+      const ticket = ++loading;
       if (reset) {
         offset = 0;
         list.replaceChildren();
@@ -72,6 +74,7 @@
       }
       status.textContent = "Loading sessions…";
       const answer = await call("GET", `/sessions?${query}`);
+      if (ticket !== loading) return;
       if (!answer.ok) {
         status.replaceChildren(notice("error", `The programme cannot be loaded: ${answer.message}`));
         return;

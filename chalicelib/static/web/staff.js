@@ -41,6 +41,8 @@
     const more = h("button", { type: "button", class: "secondary", hidden: true }, "Show more sessions");
     let rows = [];
     let offset = 0;
+    const movieFilter = h("input", { id: "staff-movie-filter", type: "search", maxlength: 255 });
+    const pastInput = h("input", { id: "staff-include-past", type: "checkbox" });
 
     const tomorrow = new Date(Date.now() + 24 * 3600 * 1000);
     tomorrow.setMinutes(0, 0, 0);
@@ -70,7 +72,9 @@
       if (answer.status === 201) {
         messages.replaceChildren(notice("ok", `Session created: ${answer.data.movieName}, ${Cinema.formatTime(answer.data.startTime)}, ${answer.data.totalSeats} seats.`));
         inputs.movieName.value = "";
-        await load(true);
+        // The new session goes first, wherever it falls in the programme's order.
+        rows = [await metricsOf(answer.data), ...rows.filter((row) => row.session.id !== answer.data.id)];
+        draw();
       } else {
         messages.replaceChildren(notice("error", `The session was not created: ${answer.message}`));
       }
@@ -82,21 +86,29 @@
       return { session, lifetime };
     }
 
+    let loading = 0; // answers of a superseded load are dropped
+
     async function load(reset) {
+      const ticket = ++loading;
       if (reset) {
         offset = 0;
         rows = [];
       }
-      const from = new Date(Date.now() - HISTORY_DAYS * 24 * 3600 * 1000).toISOString();
-      const answer = await call("GET", `/sessions?${new URLSearchParams({ from, limit: String(PAGE_SIZE), offset: String(offset) })}`);
+      const query = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
+      if (pastInput.checked) query.set("from", new Date(Date.now() - HISTORY_DAYS * 24 * 3600 * 1000).toISOString());
+      if (movieFilter.value.trim()) query.set("movie", movieFilter.value.trim());
+      const answer = await call("GET", `/sessions?${query}`);
+      if (ticket !== loading) return;
       if (!answer.ok) {
         status.replaceChildren(notice("error", `Sessions cannot be loaded: ${answer.message}`));
         return;
       }
-      rows = rows.concat(await Promise.all(answer.data.map(metricsOf)));
+      const loaded = await Promise.all(answer.data.map(metricsOf));
+      if (ticket !== loading) return;
+      rows = rows.concat(loaded);
       offset += answer.data.length;
       const total = Number(answer.headers.get("X-Total-Count") || offset);
-      status.textContent = `Sessions of the last ${HISTORY_DAYS} days and to come: showing ${offset} of ${total}.`;
+      status.textContent = `Showing ${offset} of ${total} sessions${pastInput.checked ? ` (including the last ${HISTORY_DAYS} days)` : " not ended yet"}.`;
       more.hidden = offset >= total;
       draw();
     }
@@ -213,6 +225,24 @@
       chart,
       h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", onclick: reloadMetrics }, "Refresh metrics")),
       h("h2", { id: "sessions-title" }, "Sessions"),
+      h(
+        "form",
+        {
+          class: "panel",
+          role: "search",
+          onsubmit: (event) => {
+            event.preventDefault();
+            load(true);
+          },
+        },
+        h(
+          "div",
+          { class: "field-row" },
+          h("div", {}, h("label", { for: "staff-movie-filter" }, "Movie"), movieFilter),
+          h("div", { class: "checkbox" }, h("label", { for: "staff-include-past" }, pastInput, ` Include the last ${HISTORY_DAYS} days`)),
+          h("div", {}, h("button", { type: "submit" }, "Show"))
+        )
+      ),
       status,
       h(
         "div",

@@ -100,7 +100,7 @@ def request_url(request: Request, query: Mapping[str, str]) -> str:
     addressed it: API Gateway's ``requestContext.path`` keeps the stage prefix (``/prod/...``)."""
     context = request.context or {}
     host = request.headers.get("host") or context.get("domainName") or "localhost"
-    scheme = (request.headers.get("x-forwarded-proto") or "http").split(",")[0].strip()
+    scheme = (request.headers.get("x-forwarded-proto") or "http").split(",")[0].strip().lower()
     path = context.get("path") or request.path
     return f"{scheme}://{host}{path}?{urlencode(query)}"
 

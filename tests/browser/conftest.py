@@ -4,7 +4,6 @@ processes started like the e2e suite's (``api_instances``), on loopback with no 
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,18 +13,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from tests.browser.chromium import CHROMIUM, CHROMIUM_FLAGS
 from tests.e2e.conftest import PROJECT_ROOT, api_instances
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 360, "height": 780}
 # make screenshots writes the README's pictures; a plain test run keeps them out of the tree.

@@ -101,8 +101,12 @@ def test_movie_matches_part_of_the_name_ignoring_case_and_wildcards(api, movie):
     quiet = api.new_session(movieName=f"{movie} director's cut")
     ids, _ = listed(api, f"movie={quote(movie.lower())}")
     assert set(ids) == {shouting["id"], quiet["id"]}
-    ids, _ = listed(api, f"movie={quote('100%_real')}")
+    tag = movie.rsplit(" ", 1)[1]
+    ids, _ = listed(api, f"movie={quote(tag + ' 100%_real')}")
     assert ids == [shouting["id"]]
+    # % and _ are plain characters, not LIKE wildcards.
+    assert listed(api, f"movie={quote(tag + ' 1%real')}")[0] == []
+    assert listed(api, f"movie={quote(tag + ' 100__real')}")[0] == []
     ids, _ = listed(api, f"movie={quote(movie + ' d')}")
     assert ids == [quiet["id"]]
     # An empty movie filter is no filter.

@@ -11,7 +11,7 @@ STAGE ?= local
 TEST_DATABASE_URL ?= postgresql://cinema:cinema@127.0.0.1:54329/cinema_test
 TEST_REDIS_URL ?= redis://127.0.0.1:63799/15
 
-.PHONY: run test stop services status migrate lint typecheck pytest clean browser token
+.PHONY: run test stop services status migrate lint typecheck pytest clean browser token screenshots
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -52,6 +52,13 @@ test: services browser lint typecheck
 	# The same app through LocalStack without Docker (API Gateway, Lambda, EventBridge), in a
 	# pytest run of its own: it brings its stack up and points the session at that stack's database.
 	$(BIN)/pytest tests/localstack $(PYTEST_ARGS)
+
+# The README's pictures of the web pages (docs/screenshots/), taken by the browser tests that
+# `make test` runs (which keep theirs in .local/screenshots).
+screenshots: services browser
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m chalicelib.jobs.migrate
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	  $(BIN)/pytest tests/browser -q -k "full_buy_flow or mobile_layout or staff_create"
 
 stop:
 	@test -x $(BIN)/python && $(BIN)/python -m infra.localstack.stack down || true

@@ -10,6 +10,7 @@ from chalicelib.api.middleware import log_request
 from chalicelib.api.reservations import reservations_api
 from chalicelib.api.sales import sales_api
 from chalicelib.api.sessions import sessions_api
+from chalicelib.api.web import web_api
 from chalicelib.jobs.consumers import consumer_functions
 from chalicelib.jobs.functions import functions
 from chalicelib.jobs.scheduled import scheduled_jobs
@@ -25,6 +26,7 @@ for blueprint in (
     sales_api,
     metrics_api,
     docs_api,
+    web_api,
     scheduled_jobs,
     consumer_functions,
     functions,

@@ -69,6 +69,9 @@ class Settings(BaseModel):
     jwt_public_key: str | None = None
     jwt_secret: str | None = None
     jwt_leeway_seconds: int = Field(default=5, ge=0, le=60)
+    # The web page's "sign in" button: an OpenID Connect client registered at JWT_ISSUER
+    # (authorization code with PKCE). Without it the page takes a pasted token.
+    oidc_client_id: str | None = None
 
     # Abuse limits.
     max_held_seats_per_user: int = Field(default=20, ge=1)

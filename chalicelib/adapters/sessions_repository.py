@@ -22,6 +22,23 @@ _SESSION_COLUMNS = f"""
 """
 
 
+# The seat map as clients see it: effective statuses, by the database clock. A hold lapses
+# without any row changing, so the map's version is computed from these effective values,
+# never from updated_at alone.
+_SEAT_MAP = f"""
+    SELECT st.id, st.session_id, st.seat_number, st.position,
+           CASE WHEN {SEAT_IS_FREE} THEN 'available' ELSE st.status END AS status,
+           CASE WHEN {SEAT_IS_FREE} THEN NULL ELSE st.reservation_id END AS reservation_id,
+           st.created_at, st.updated_at
+    FROM seats st WHERE st.session_id = %s
+"""
+# A digest of every column the map shows, in room order: it changes whenever the map does.
+_SEAT_MAP_VERSION = """
+    md5(string_agg(concat_ws('|', id, seat_number, status, coalesce(reservation_id::text, '-'),
+                             created_at, updated_at), ',' ORDER BY position))
+"""
+
+
 def _session(row: dict[str, Any]) -> MovieSession:
     return MovieSession(**row)
 
@@ -92,12 +109,53 @@ class SessionsRepository:
             return None
         return self.get(cur, session_id)
 
-    def page(self, cur: Cursor, *, limit: int, offset: int) -> list[MovieSession]:
+    def page(
+        self,
+        cur: Cursor,
+        *,
+        limit: int,
+        offset: int,
+        ends_after: datetime | None = None,
+        starts_before: datetime | None = None,
+        movie: str | None = None,
+    ) -> tuple[list[MovieSession], int]:
+        """One page of the programme and how many sessions match in all. A session matches
+        when it ends after ``ends_after`` (default: now, by the database clock), starts before
+        ``starts_before`` (if given) and its movie name contains ``movie`` (case-insensitive)."""
+        conditions = ["s.end_time > coalesce(%(ends_after)s::timestamptz, now())"]
+        if starts_before is not None:
+            conditions.append("s.start_time < %(starts_before)s")
+        if movie is not None:
+            conditions.append("strpos(lower(s.movie_name), lower(%(movie)s)) > 0")
+        where = " AND ".join(conditions)
+        params = {
+            "ends_after": ends_after,
+            "starts_before": starts_before,
+            "movie": movie,
+            "limit": limit,
+            "offset": offset,
+        }
+        # Availability is counted for the page's rows only, after the window has counted them all.
         cur.execute(
-            f"SELECT {_SESSION_COLUMNS} FROM movie_sessions s ORDER BY s.start_time, s.id LIMIT %s OFFSET %s",
-            (limit, offset),
+            f"""
+            WITH page AS (
+                SELECT s.id, s.start_time, count(*) OVER () AS total
+                FROM movie_sessions s WHERE {where}
+                ORDER BY s.start_time, s.id LIMIT %(limit)s OFFSET %(offset)s
+            )
+            SELECT {_SESSION_COLUMNS}, page.total
+            FROM page JOIN movie_sessions s ON s.id = page.id
+            ORDER BY page.start_time, page.id
+            """,
+            params,
         )
-        return [_session(row) for row in cur.fetchall()]
+        rows = cur.fetchall()
+        if rows:
+            total = int(rows[0]["total"])
+        else:  # past the last page: the window saw no row to count on
+            cur.execute(f"SELECT count(*) AS total FROM movie_sessions s WHERE {where}", params)
+            total = int(cur.fetchone()["total"])  # type: ignore[index]
+        return [_session({k: v for k, v in row.items() if k != "total"}) for row in rows], total
 
     def update(self, cur: Cursor, session_id: UUID, changes: dict[str, Any]) -> bool:
         """Apply column changes. Returns False when a changed time would be in the past."""
@@ -149,15 +207,29 @@ class SessionsRepository:
         cur.execute("DELETE FROM reservations WHERE session_id = %s", (session_id,))
         cur.execute("DELETE FROM movie_sessions WHERE id = %s", (session_id,))
 
-    def seats(self, cur: Cursor, session_id: UUID) -> list[Seat]:
+    def seats(self, cur: Cursor, session_id: UUID) -> tuple[list[Seat], str | None]:
+        """The seat map in room order, with its version (None when the session has no seats)."""
         cur.execute(
             f"""
-            SELECT st.id, st.session_id, st.seat_number,
-                   CASE WHEN {SEAT_IS_FREE} THEN 'available' ELSE st.status END AS status,
-                   CASE WHEN {SEAT_IS_FREE} THEN NULL ELSE st.reservation_id END AS reservation_id,
-                   st.created_at, st.updated_at
-            FROM seats st WHERE st.session_id = %s ORDER BY st.position
+            WITH seat_map AS ({_SEAT_MAP})
+            SELECT m.id, m.session_id, m.seat_number, m.status, m.reservation_id, m.created_at, m.updated_at,
+                   (SELECT {_SEAT_MAP_VERSION} FROM seat_map) AS version
+            FROM seat_map m ORDER BY m.position
             """,
             (session_id,),
         )
-        return [Seat(**{**row, "status": SeatStatus(row["status"])}) for row in cur.fetchall()]
+        rows = cur.fetchall()
+        version = rows[0]["version"] if rows else None
+        seats = [
+            Seat(**{**{k: v for k, v in row.items() if k != "version"}, "status": SeatStatus(row["status"])})
+            for row in rows
+        ]
+        return seats, version
+
+    def seat_map_version(self, cur: Cursor, session_id: UUID) -> str | None:
+        """The version ``seats`` would return now, computed without sending the rows."""
+        cur.execute(
+            f"WITH seat_map AS ({_SEAT_MAP}) SELECT {_SEAT_MAP_VERSION} AS version FROM seat_map", (session_id,)
+        )
+        row = cur.fetchone()
+        return row["version"] if row else None

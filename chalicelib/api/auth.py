@@ -8,18 +8,23 @@ layer checks them again when no authorizer ran (defence in depth). With ``AUTH_M
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from chalice import AuthResponse, Blueprint
+from chalice import AuthResponse, Blueprint, Response
 from chalice.app import AuthRequest
 
+from chalicelib.api.errors import response_for
+from chalicelib.api.http import json_response, parse_body
+from chalicelib.api.schemas import DevelopmentLoginRequest
 from chalicelib.bootstrap import container
-from chalicelib.domain.errors import Forbidden, Unauthenticated
+from chalicelib.domain.errors import Forbidden, NotFound, Unauthenticated
 
 if TYPE_CHECKING:
     from chalicelib.adapters.tokens import Identity
+    from chalicelib.config import Settings
 
 auth_api = Blueprint(__name__)
 
@@ -76,3 +81,45 @@ def resolve_actor(context: dict[str, Any] | None, headers: Any, access: Access) 
     if access is Access.ADMIN and not actor.is_admin:
         raise Forbidden("this operation needs an admin token")
     return actor
+
+
+# Stages whose configuration carries a shared development key (.chalice/config.json). dev and
+# prod verify RS256 tokens of a real issuer with a public key, so nothing there could sign one.
+DEVELOPMENT_LOGIN_STAGES = frozenset({"local", "test"})
+DEVELOPMENT_TOKEN_TTL_SECONDS = 3600
+
+
+def development_login_available(settings: Settings) -> bool:
+    return (
+        settings.stage in DEVELOPMENT_LOGIN_STAGES
+        and settings.auth_mode == "jwt"
+        and "HS256" in settings.jwt_algorithms
+        and bool(settings.jwt_secret)
+    )
+
+
+@auth_api.route("/auth/dev-token", methods=["POST"])
+def development_token() -> Response:
+    """The web page's development login (``make -s token`` over HTTP): any user, no password,
+    so it answers 404 outside the local and test stages."""
+    try:
+        settings = container().settings
+        if not development_login_available(settings):
+            raise NotFound("development login exists only in the local and test stages with AUTH_MODE=jwt")
+        body = parse_body(auth_api.current_request.raw_body, DevelopmentLoginRequest)
+        from chalicelib.adapters.tokens import issue_token
+
+        token = issue_token(
+            body.userId,
+            admin=body.admin,
+            secret=str(settings.jwt_secret),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl_seconds=DEVELOPMENT_TOKEN_TTL_SECONDS,
+            now=int(time.time()),
+        )
+        return json_response(
+            {"token": token, "userId": body.userId, "admin": body.admin, "expiresIn": DEVELOPMENT_TOKEN_TTL_SECONDS}
+        )
+    except Exception as exc:
+        return response_for(exc)

@@ -62,7 +62,7 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
                 "in": "query",
                 "required": False,
                 "description": query.description,
-                "schema": {"type": "integer", "minimum": query.minimum, "maximum": query.maximum},
+                "schema": query.schema or {"type": "integer", "minimum": query.minimum, "maximum": query.maximum},
             }
         )
     if op.idempotent:

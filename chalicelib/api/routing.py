@@ -24,8 +24,10 @@ from chalicelib.domain.errors import RateLimited
 class QueryParam:
     name: str
     description: str
-    minimum: int
-    maximum: int
+    minimum: int | None = None
+    maximum: int | None = None
+    # Non-integer parameters give their JSON Schema here (e.g. a string of format date-time).
+    schema: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pydantic import (
     EmailStr,
     Field,
     PlainSerializer,
+    StrictBool,
     StrictInt,
     StringConstraints,
     model_validator,
@@ -100,6 +101,11 @@ class CreateReservationRequest(RequestModel):
 
 class CreateSaleRequest(RequestModel):
     reservationId: UUID
+
+
+class DevelopmentLoginRequest(RequestModel):
+    userId: UserId
+    admin: StrictBool = False
 
 
 class ResponseModel(BaseModel):

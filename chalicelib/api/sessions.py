@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from chalice import Blueprint, Response
 
 from chalicelib.api.auth import Access, Actor
-from chalicelib.api.http import json_response, parse_body, path_uuid, query_int
-from chalicelib.api.routing import PAGING, operation
+from chalicelib.api.http import (
+    json_response,
+    parse_body,
+    path_uuid,
+    query_datetime,
+    query_int,
+    query_text,
+    request_url,
+)
+from chalicelib.api.routing import PAGING, QueryParam, operation
 from chalicelib.api.schemas import CreateSessionRequest, SeatResponse, SessionResponse, UpdateSessionRequest
 from chalicelib.bootstrap import container
-from chalicelib.services.sessions import NewSession, SessionChanges
+from chalicelib.services.sessions import NewSession, ProgrammeQuery, SessionChanges
 
 sessions_api = Blueprint(__name__)
 TAG = "sessions"
@@ -46,22 +56,52 @@ def create_session(actor: Actor | None) -> Response:
     return json_response(SessionResponse.of(created), status=201)
 
 
+MOVIE_FILTER_MAX_LENGTH = 255
+PROGRAMME_QUERY = (
+    *PAGING,
+    QueryParam(
+        "from",
+        "sessions that end after this instant (default: now); a past instant reaches ended sessions",
+        schema={"type": "string", "format": "date-time"},
+    ),
+    QueryParam("to", "sessions that start before this instant", schema={"type": "string", "format": "date-time"}),
+    QueryParam(
+        "movie",
+        "sessions whose movie name contains this text, ignoring case (empty: no filter)",
+        schema={"type": "string", "maxLength": MOVIE_FILTER_MAX_LENGTH},
+    ),
+)
+
+
 @operation(
     sessions_api,
     "GET",
     "/sessions",
-    summary="List sessions with live availability",
+    summary="The programme: sessions not ended yet, in start order, with live availability",
     tag=TAG,
     response=SessionResponse,
     many=True,
     errors=(400, 429),
-    query=PAGING,
+    query=PROGRAMME_QUERY,
 )
 def list_sessions(actor: Actor | None) -> Response:
-    params = sessions_api.current_request.query_params
-    limit = query_int(params, "limit", default=100, low=1, high=500)
-    offset = query_int(params, "offset", default=0, low=0, high=1_000_000)
-    return json_response([SessionResponse.of(s) for s in container().sessions.page(limit=limit, offset=offset)])
+    request = sessions_api.current_request
+    params: Mapping[str, str] = request.query_params or {}
+    query = ProgrammeQuery(
+        limit=query_int(params, "limit", default=100, low=1, high=500),
+        offset=query_int(params, "offset", default=0, low=0, high=1_000_000),
+        ends_after=query_datetime(params, "from"),
+        starts_before=query_datetime(params, "to"),
+        movie=query_text(params, "movie", MOVIE_FILTER_MAX_LENGTH),
+    )
+    page = container().sessions.programme(query)
+    response = json_response([SessionResponse.of(s) for s in page.sessions])
+    response.headers["X-Total-Count"] = str(page.total)
+    following = query.offset + len(page.sessions)
+    if page.sessions and following < page.total:
+        next_params = {**params, "limit": str(query.limit), "offset": str(following)}
+        response.headers["Link"] = f'<{request_url(request, next_params)}>; rel="next"'
+    return response
 
 
 @operation(
@@ -131,5 +171,32 @@ def delete_session(actor: Actor | None, session_id: str) -> Response:
     errors=(400, 404, 429),
 )
 def list_seats(actor: Actor | None, session_id: str) -> Response:
-    seats = container().sessions.seats(path_uuid(session_id, "id"))
-    return json_response([SeatResponse.of(seat) for seat in seats])
+    """Answers 304 to a matching If-None-Match after one aggregate query, without reading the
+    seats out: a page polling an unchanged map costs a digest, not the map."""
+    target = path_uuid(session_id, "id")
+    sessions = container().sessions
+    if_none_match = sessions_api.current_request.headers.get("if-none-match")
+    if if_none_match:
+        tag = seat_map_tag(sessions.seat_map_version(target))
+        if tag_matches(if_none_match, tag):
+            return Response(body="", status_code=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
+    seat_map = sessions.seat_map(target)
+    response = json_response([SeatResponse.of(seat) for seat in seat_map.seats])
+    response.headers["ETag"] = seat_map_tag(seat_map.version)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+# Part of every seat-map tag: bump it when SeatResponse starts showing the same rows differently,
+# so that tags handed out before the change stop matching.
+SEAT_MAP_FORMAT = "1"
+
+
+def seat_map_tag(version: str) -> str:
+    return f'"{SEAT_MAP_FORMAT}-{version}"'
+
+
+def tag_matches(if_none_match: str, tag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): W/ prefixes are ignored."""
+    candidates = [candidate.strip() for candidate in if_none_match.split(",")]
+    return "*" in candidates or tag in {candidate.removeprefix("W/") for candidate in candidates}

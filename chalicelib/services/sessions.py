@@ -37,6 +37,27 @@ class SessionChanges:
     total_seats: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ProgrammeQuery:
+    limit: int = 100
+    offset: int = 0
+    ends_after: datetime | None = None
+    starts_before: datetime | None = None
+    movie: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammePage:
+    sessions: list[MovieSession]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeatMap:
+    seats: list[Seat]
+    version: str  # changes whenever any seat's effective status or data does
+
+
 def _check_seat_count(total_seats: int) -> None:
     if not MIN_SEATS <= total_seats <= MAX_SEATS:
         raise InvalidRequest(f"totalSeats must be between {MIN_SEATS} and {MAX_SEATS}")
@@ -72,9 +93,21 @@ class SessionService:
         assert created is not None
         return created
 
-    def page(self, *, limit: int = 100, offset: int = 0) -> list[MovieSession]:
+    def programme(self, query: ProgrammeQuery) -> ProgrammePage:
+        """Sessions that have not ended by ``query.ends_after`` (default: now, by the database
+        clock), in start order; a past ``ends_after`` reaches back into history."""
+        if query.ends_after and query.starts_before and query.ends_after >= query.starts_before:
+            raise InvalidRequest("from must be before to")
         with self._db.transaction() as cur:
-            return self._sessions.page(cur, limit=limit, offset=offset)
+            sessions, total = self._sessions.page(
+                cur,
+                limit=query.limit,
+                offset=query.offset,
+                ends_after=query.ends_after,
+                starts_before=query.starts_before,
+                movie=query.movie,
+            )
+        return ProgrammePage(sessions, total)
 
     def get(self, session_id: UUID) -> MovieSession:
         with self._db.transaction() as cur:
@@ -83,12 +116,23 @@ class SessionService:
             raise NotFound(f"session {session_id} not found")
         return session
 
-    def seats(self, session_id: UUID) -> list[Seat]:
+    def seat_map(self, session_id: UUID) -> SeatMap:
         with self._db.transaction() as cur:
-            seats = self._sessions.seats(cur, session_id)
+            seats, version = self._sessions.seats(cur, session_id)
             if not seats and self._sessions.get(cur, session_id) is None:
                 raise NotFound(f"session {session_id} not found")
-        return seats
+        return SeatMap(seats, version or "empty")
+
+    def seat_map_version(self, session_id: UUID) -> str:
+        """What ``seat_map(session_id).version`` is now, without reading the seats out."""
+        with self._db.transaction() as cur:
+            version = self._sessions.seat_map_version(cur, session_id)
+            if version is None and self._sessions.get(cur, session_id) is None:
+                raise NotFound(f"session {session_id} not found")
+        return version or "empty"
+
+    def seats(self, session_id: UUID) -> list[Seat]:
+        return self.seat_map(session_id).seats
 
     def update(self, session_id: UUID, changes: SessionChanges) -> MovieSession:
         """Times, names and price may change at any time (pending holds keep the price they

@@ -13,7 +13,9 @@ from chalicelib.api.openapi import openapi_document
 from chalicelib.api.routing import OPERATIONS
 from infra.vendor_swagger_ui import ASSETS, TARGET, package_static_dir
 
-DOC_ROUTES = {"/openapi.json", "/api-docs", "/api-docs/{asset}"}
+# Routes that are not part of the API: its documentation, the web pages and their files, and
+# the pages' development login (local and test stages only).
+DOC_ROUTES = {"/openapi.json", "/api-docs", "/api-docs/{asset}", "/app", "/staff", "/web/{asset}", "/auth/dev-token"}
 
 
 def test_document_is_valid_openapi_3_1():

@@ -94,7 +94,9 @@ class Container:
     def dispatcher(self) -> EventDispatcher:
         from chalicelib.services.event_dispatch import EventDispatcher
 
-        return EventDispatcher(self.db, self.outbox, self.publisher)
+        return EventDispatcher(
+            self.db, self.outbox, self.publisher, max_wait_seconds=self.settings.fast_path_max_wait_seconds
+        )
 
     @cached_property
     def uow(self) -> UnitOfWork:

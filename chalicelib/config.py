@@ -54,6 +54,7 @@ class Settings(BaseModel):
     kafka_retry_after_failure_seconds: float = Field(default=5.0, ge=0)
 
     outbox_relay_grace_seconds: float = Field(default=3.0, ge=0)
+    fast_path_max_wait_seconds: float = Field(default=0.5, ge=0)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_batch_size: int = Field(default=200, ge=1)
     expiry_batch_size: int = Field(default=100, ge=1)
@@ -81,10 +82,13 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _relay_waits_for_the_fast_path(self) -> Settings:
-        # The fast path gives a message up after kafka_publish_timeout_seconds; the relay must
-        # wait longer than that before it sends an unpublished row, or Kafka gets both copies.
-        if self.outbox_relay_grace_seconds <= self.kafka_publish_timeout_seconds:
-            raise ValueError("OUTBOX_RELAY_GRACE_SECONDS must exceed KAFKA_PUBLISH_TIMEOUT_SECONDS")
+        # The fast path may hold a message back for fast_path_max_wait_seconds, then gives it up
+        # kafka_publish_timeout_seconds after sending it; the relay must wait longer than both
+        # before it sends an unpublished row, or Kafka gets both copies.
+        if self.outbox_relay_grace_seconds <= self.fast_path_max_wait_seconds + self.kafka_publish_timeout_seconds:
+            raise ValueError(
+                "OUTBOX_RELAY_GRACE_SECONDS must exceed FAST_PATH_MAX_WAIT_SECONDS + KAFKA_PUBLISH_TIMEOUT_SECONDS"
+            )
         return self
 
 

@@ -130,6 +130,16 @@ class OutboxRepository:
                 (list(event_ids),),
             )
 
+    def still_unpublished(self, cur: Cursor, event_ids: Sequence[UUID]) -> set[UUID]:
+        """Which of these events are neither published nor dead yet."""
+        if not event_ids:
+            return set()
+        cur.execute(
+            "SELECT event_id FROM outbox WHERE event_id = ANY(%s) AND published_at IS NULL AND dead_at IS NULL",
+            (list(event_ids),),
+        )
+        return {row["event_id"] for row in cur.fetchall()}
+
     def record_failure(self, cur: Cursor, message_id: int, error: str, retry_in_seconds: float) -> None:
         cur.execute(
             """

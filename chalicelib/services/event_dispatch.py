@@ -2,19 +2,23 @@
 and nobody waits for the broker.
 
 - ``publish`` hands a committed transaction's messages to the producer and returns.
-- A background thread serves the producer's delivery reports and writes the published marks
-  of whatever the broker acknowledged, in one UPDATE per ``mark_interval_seconds``.
-- ``settle`` waits for both (the end of a Lambda invocation, whose environment is frozen
+- A background thread serves the producer's delivery reports, writes the published marks of
+  whatever the broker acknowledged (one UPDATE per ``mark_interval_seconds``), and sends the
+  messages that were waiting for older events of their session.
+- ``settle`` waits for all of it (the end of a Lambda invocation, whose environment is frozen
   until the next one; tests).
 
 Whatever this misses (Kafka down, the process killed after commit, a mark not yet written)
 stays unpublished in the outbox and the relay sends it later, so no event is lost; a message
 sent by both paths carries the same event id and consumers drop the second copy.
 
-Order per session: a message is sent here only when every older unpublished event of its
-session is one this process has already handed to its producer, which keeps them in order
-(same partition, idempotent producer). Anything else waits for the relay, which publishes in
-commit order.
+Order per session: a message is sent only once every older unpublished event of its session
+(``waits_for``, read when it was written) is published, or is one this process has already
+handed to its producer, which keeps them in order (same partition, idempotent producer). Until
+then it waits here, behind its session's earlier messages, for at most ``max_wait_seconds``;
+then it and the rest of its session's waiting messages are left to the relay, which
+publishes in commit order. Settings keep that wait plus the publish timeout shorter than the
+relay's grace, so the relay never sends a message this may still send.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -36,6 +41,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    message: OutboxMessage
+    since: float
+
+
 class EventDispatcher:
     def __init__(
         self,
@@ -43,15 +54,18 @@ class EventDispatcher:
         outbox: OutboxRepository,
         publisher: EventPublisher,
         *,
+        max_wait_seconds: float = 0.5,
         mark_interval_seconds: float = 0.02,
     ) -> None:
         self._db = db
         self._outbox = outbox
         self._publisher = publisher
+        self._max_wait = max_wait_seconds
         self._mark_interval = mark_interval_seconds
         self._lock = threading.Lock()
         self._sent: set[UUID] = set()  # handed to the producer, published mark not yet written
         self._delivered: list[UUID] = []
+        self._waiting: list[_Waiting] = []  # in commit order
         self._worker: threading.Thread | None = None
         self._closed = threading.Event()
 
@@ -59,23 +73,32 @@ class EventDispatcher:
         if not messages or self._publisher.recently_failed:
             return
         with self._lock:
+            waiting_keys = {w.message.key for w in self._waiting}
+            now = time.monotonic()
             sendable = []
             for message in messages:
-                waits_for = message.waits_for
-                if len(waits_for) > WAITS_FOR_LIMIT or not self._sent.issuperset(waits_for):
-                    break  # this and the rest of the transaction's events wait for the relay
-                sendable.append(message)
-            if not sendable:
-                return
-            try:
-                taken = self._publisher.send(sendable, self._record_delivery)
-            except Exception:  # the booking is committed; publishing is the relay's job from here
-                logger.exception("fast-path publish failed; the relay will retry")
-                return
-            self._sent.update(taken)
+                if len(message.waits_for) > WAITS_FOR_LIMIT:
+                    waiting_keys.add(message.key)  # too far behind: the relay's, with what follows it
+                elif message.key in waiting_keys or not self._sent.issuperset(message.waits_for):
+                    self._waiting.append(_Waiting(message, now))
+                    waiting_keys.add(message.key)
+                else:
+                    sendable.append(message)
+            self._send(sendable)
             if self._worker is None:
-                self._worker = threading.Thread(target=self._serve_deliveries, name="event-dispatch", daemon=True)
+                self._worker = threading.Thread(target=self._serve, name="event-dispatch", daemon=True)
                 self._worker.start()
+
+    def _send(self, messages: list[OutboxMessage]) -> None:
+        """Hand messages to the producer (caller holds the lock)."""
+        if not messages:
+            return
+        try:
+            taken = self._publisher.send(messages, self._record_delivery)
+        except Exception:  # the booking is committed; publishing is the relay's job from here
+            logger.exception("fast-path publish failed; the relay will retry")
+            return
+        self._sent.update(taken)
 
     def _record_delivery(self, event_id: UUID, delivered: bool) -> None:
         with self._lock:
@@ -84,14 +107,15 @@ class EventDispatcher:
             else:  # the relay sends it; nothing may be sent after it on the fast path now
                 self._sent.discard(event_id)
 
-    def _serve_deliveries(self) -> None:
+    def _serve(self) -> None:
         while not self._closed.is_set():
             started = time.monotonic()
             try:
                 self._publisher.poll(self._mark_interval)
                 self._write_marks()
+                self._send_waiting()
             except Exception:  # a mark not written only means the relay sends that event again
-                logger.exception("writing published marks failed")
+                logger.exception("the fast path's background work failed")
             self._closed.wait(max(0.0, self._mark_interval - (time.monotonic() - started)))
 
     def _write_marks(self) -> None:
@@ -104,15 +128,64 @@ class EventDispatcher:
         with self._lock:
             self._sent.difference_update(delivered)
 
+    def _send_waiting(self) -> None:
+        with self._lock:
+            if not self._waiting:
+                return
+            if self._publisher.recently_failed:  # the broker is in trouble: all of it is the relay's
+                self._waiting = []
+                return
+            unknown = {e for w in self._waiting for e in w.message.waits_for} - self._sent
+        # Events not handed to this process's producer: published (or dead) by now, or not?
+        pending: set[UUID] = set()
+        if unknown:
+            with self._db.autocommit() as cur:
+                pending = self._outbox.still_unpublished(cur, list(unknown))
+        with self._lock:
+            now = time.monotonic()
+            left_to_relay: set[str] = set()  # sessions whose waiting messages the relay will send
+            still_behind: set[str] = set()  # sessions with a message that keeps waiting
+            sending: set[UUID] = set()
+            sendable: list[OutboxMessage] = []
+            waiting: list[_Waiting] = []
+            for entry in self._waiting:
+                message = entry.message
+                if message.key in left_to_relay:
+                    continue
+                # Only what the query looked at counts as published: a message that arrived
+                # meanwhile waits for the next round.
+                ready = message.key not in still_behind and all(
+                    e in self._sent or e in sending or (e in unknown and e not in pending) for e in message.waits_for
+                )
+                if ready:
+                    sendable.append(message)
+                    sending.add(message.event_id)
+                elif now - entry.since >= self._max_wait:
+                    left_to_relay.add(message.key)
+                else:
+                    still_behind.add(message.key)
+                    waiting.append(entry)
+            self._waiting = waiting
+            self._send(sendable)
+
     def settle(self, timeout_seconds: float = 5.0) -> None:
-        """Wait (bounded) until what was handed to the producer is acknowledged and marked."""
+        """Wait (bounded) until what was handed to the producer, or is waiting for its turn, is
+        acknowledged and marked, or left to the relay."""
         if self._worker is None:
             return
-        self._publisher.flush(timeout_seconds)
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            with self._lock:
+                waiting = bool(self._waiting)
+            if not waiting or time.monotonic() >= deadline:
+                break
+            self._send_waiting()
+            time.sleep(self._mark_interval)
+        self._publisher.flush(max(0.0, deadline - time.monotonic()))
         self._write_marks()
 
     def close(self, timeout_seconds: float = 5.0) -> None:
-        """Settle, then stop the delivery thread (before the database pool closes)."""
+        """Settle, then stop the background thread (before the database pool closes)."""
         self.settle(timeout_seconds)
         self._closed.set()
         if self._worker is not None:

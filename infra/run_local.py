@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -75,7 +76,14 @@ def children(args: argparse.Namespace) -> list[Child]:
     sockets = tuple(api_socket(args.port, index) for index in range(args.instances))
     for socket in sockets:
         socket.unlink(missing_ok=True)
-    edge = Edge(prefix=RUN_DIR / f"edge-{args.port}", host=args.host, port=args.port, sockets=sockets)
+    edge = Edge(
+        prefix=RUN_DIR / f"edge-{args.port}",
+        host=args.host,
+        port=args.port,
+        sockets=sockets,
+        header_timeout_seconds=args.header_timeout,
+        idle_timeout_seconds=args.idle_timeout,
+    )
     edge.render()
     found = [Child(f"api-{i}", api_command(s, args.threads), api_env) for i, s in enumerate(sockets)]
     found.append(Child("edge", edge.command(), dict(os.environ)))
@@ -94,6 +102,17 @@ def children(args: argparse.Namespace) -> list[Child]:
     return found
 
 
+def allow_open_files(wanted: int = 65536) -> int:
+    """Raise this process's soft limit of open files (its children inherit it) as far as the
+    hard limit allows. Each request in flight holds a client and an upstream socket at the
+    edge, so a burst of 1,000 connections needs more than the usual soft limit of 1024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return max(soft, target)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--instances", type=int, default=int(os.environ.get("INSTANCES", "1")))
@@ -104,8 +123,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-interval", type=float, default=float(os.environ.get("SWEEP_INTERVAL_SECONDS", "5")))
     parser.add_argument("--relay-interval", type=float, default=float(os.environ.get("RELAY_INTERVAL_SECONDS", "2")))
     parser.add_argument("--no-workers", action="store_true")
+    parser.add_argument(
+        "--header-timeout",
+        type=int,
+        default=int(os.environ.get("EDGE_HEADER_TIMEOUT_SECONDS", "10")),
+        help="seconds a client has to send a request's headers (or body) before the edge closes it",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=int,
+        default=int(os.environ.get("EDGE_IDLE_TIMEOUT_SECONDS", "30")),
+        help="seconds an idle keep-alive connection stays open",
+    )
     args = parser.parse_args(argv)
 
+    open_files = allow_open_files()
+    if open_files < 4096:
+        print(
+            f"[run] only {open_files} open files allowed (ulimit -Hn): the edge cannot answer bursts "
+            f"of more than about {open_files // 2} connections",
+            flush=True,
+        )
     running = children(args)
     for child in running:
         child.start()

@@ -46,6 +46,11 @@ class HoldOutcome:
     messages: list[OutboxMessage] = field(default_factory=list)
 
 
+def uuid_array(ids: Sequence[UUID]) -> str:
+    """A uuid[] literal: on the hot path a string adapts far faster than a Python list."""
+    return "{" + ",".join(str(i) for i in ids) + "}"
+
+
 _HOLD_ONLY_COLUMNS = {"outcome", "held", "outbox_id", "outbox_event_id", "outbox_waits_for"}
 
 
@@ -71,13 +76,13 @@ class ReservationsRepository:
         cur.execute(
             f"""
             SELECT * FROM hold_seats(
-                %(id)s, %(session_id)s, %(seat_ids)s, %(user_id)s, %(user_email)s, %(ttl)s, %(max_held)s,
+                %(id)s, %(session_id)s, %(seat_ids)s::uuid[], %(user_id)s, %(user_email)s, %(ttl)s, %(max_held)s,
                 {OutboxBatch.SQL_ARGUMENTS})
             """,
             {
                 "id": reservation_id,
                 "session_id": session_id,
-                "seat_ids": list(seat_ids),
+                "seat_ids": uuid_array(seat_ids),
                 "user_id": user_id,
                 "user_email": user_email,
                 "ttl": ttl_seconds,

@@ -6,20 +6,14 @@
 -- its key (the session) that are still unpublished (up to p_waits_limit; one more means "too
 -- many"): the API's fast path may only send it after those, or Kafka would see the session's
 -- events out of order. Rows inserted by the same call do not see each other.
-CREATE FUNCTION outbox_insert(
-    p_topic text,
-    p_event_ids uuid[],
-    p_event_types text[],
-    p_keys text[],
-    p_payloads jsonb[],
-    p_waits_limit integer
-) RETURNS TABLE (id bigint, event_id uuid, waits_for uuid[])
+CREATE FUNCTION outbox_insert(p_topic text, p_events jsonb, p_waits_limit integer)
+RETURNS TABLE (id bigint, event_id uuid, waits_for uuid[])
 LANGUAGE sql AS $$
+    -- p_events: [{"eventId", "type", "key", "payload"}, ...] in the order they happened
     INSERT INTO outbox AS o (event_id, event_type, topic, message_key, payload)
-    SELECT e.event_id, e.event_type, p_topic, e.message_key, e.payload
-    FROM unnest(p_event_ids, p_event_types, p_keys, p_payloads) WITH ORDINALITY
-         AS e(event_id, event_type, message_key, payload, n)
-    ORDER BY e.n
+    SELECT (x.e ->> 'eventId')::uuid, x.e ->> 'type', p_topic, x.e ->> 'key', x.e -> 'payload'
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(e, n)
+    ORDER BY x.n
     RETURNING o.id, o.event_id,
         ARRAY(SELECT older.event_id FROM outbox older
               WHERE older.message_key = o.message_key AND older.published_at IS NULL AND older.dead_at IS NULL
@@ -49,10 +43,7 @@ CREATE FUNCTION hold_seats(
     p_ttl_seconds integer,
     p_max_held_seats integer,
     p_topic text,
-    p_event_ids uuid[],
-    p_event_types text[],
-    p_keys text[],
-    p_payloads jsonb[],
+    p_events jsonb,
     p_waits_limit integer
 ) RETURNS TABLE (
     outcome text,
@@ -142,7 +133,7 @@ BEGIN
            GREATEST(0, ceil(extract(epoch FROM i.expires_at - now())))::int,
            o.id, o.event_id, o.waits_for
     FROM inserted i,
-         LATERAL outbox_insert(p_topic, p_event_ids, p_event_types, p_keys, p_payloads, p_waits_limit) o
+         LATERAL outbox_insert(p_topic, p_events, p_waits_limit) o
     ORDER BY o.id;
 END;
 $$;

@@ -2,6 +2,10 @@
 -- in one function, called as one statement.
 -- depends: 0002_event_projections
 
+-- The held-seat cap counts one user's live holds: without this index the planner scanned
+-- every pending reservation (reservations_pending_expiry_idx) for it.
+CREATE INDEX reservations_pending_by_user_idx ON reservations (user_id, expires_at) WHERE status = 'pending';
+
 -- The one way rows enter the outbox. Each inserted row comes back with the older events of
 -- its key (the session) that are still unpublished (up to p_waits_limit; one more means "too
 -- many"): the API's fast path may only send it after those, or Kafka would see the session's

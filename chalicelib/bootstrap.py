@@ -82,6 +82,7 @@ class Container:
             self.settings.kafka_bootstrap_servers,
             publish_timeout_seconds=self.settings.kafka_publish_timeout_seconds,
             retry_after_failure_seconds=self.settings.kafka_retry_after_failure_seconds,
+            linger_ms=self.settings.kafka_linger_ms,
         )
 
     @cached_property

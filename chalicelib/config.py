@@ -51,6 +51,7 @@ class Settings(BaseModel):
     redis_socket_timeout_seconds: float = Field(default=0.25, gt=0)
     redis_retry_after_failure_seconds: float = Field(default=2.0, ge=0)
     kafka_publish_timeout_seconds: float = Field(default=2.0, gt=0)
+    kafka_linger_ms: int = Field(default=20, ge=0, le=1000)
     kafka_retry_after_failure_seconds: float = Field(default=5.0, ge=0)
 
     outbox_relay_grace_seconds: float = Field(default=3.0, ge=0)

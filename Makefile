@@ -10,6 +10,7 @@ INSTANCES ?= 1
 STAGE ?= local
 TEST_DATABASE_URL ?= postgresql://cinema:cinema@127.0.0.1:54329/cinema_test
 TEST_REDIS_URL ?= redis://127.0.0.1:63799/15
+LAMBDA_WHEELS := .local/lambda-wheels
 
 .PHONY: run test stop services status migrate lint typecheck pytest clean browser token
 
@@ -17,6 +18,13 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install -q "pip>=24,<26.3"
 	$(BIN)/pip install -q -r requirements-dev.txt
+	@# The Lambda wheels `chalice package` vendors, kept here so that packaging needs no network
+	@# (infra/stacks.py points chalice's pip at them): the host's, then the manylinux2014 ones.
+	rm -rf $(LAMBDA_WHEELS) && mkdir -p $(LAMBDA_WHEELS)
+	$(BIN)/pip download -q -r requirements.txt -d $(LAMBDA_WHEELS)
+	$(BIN)/pip download -q -r requirements.txt -d $(LAMBDA_WHEELS) --only-binary=:all: \
+	  --platform manylinux2014_x86_64 --implementation cp --python-version 3.11 --abi cp311
+	sha256sum requirements.txt | cut -d' ' -f1 > $(LAMBDA_WHEELS)/.complete
 	@touch $@
 
 services: $(BIN)/.installed

@@ -36,6 +36,7 @@ class TokenVerifier:
         leeway_seconds: int,
         jwks_url: str | None = None,
         jwks_cache_seconds: int = 3600,
+        jwks_refresh_cooldown_seconds: float = 30.0,
         roles_claim: str = "roles",
     ) -> None:
         if "none" in {a.lower() for a in algorithms}:
@@ -51,6 +52,9 @@ class TokenVerifier:
         # names a kid it does not know (key rotation) or the cache lifespan has passed.
         self._jwks_url = jwks_url
         self._jwks_cache_seconds = jwks_cache_seconds
+        # An unknown kid refetches the key set at most this often: forged kids cannot make
+        # every request a call to the issuer.
+        self._jwks_cooldown = jwks_refresh_cooldown_seconds
         self._jwks: jwt.PyJWKClient | None = None
 
     def _key_for(self, algorithm: str, token: str) -> Any:
@@ -67,7 +71,12 @@ class TokenVerifier:
     def _jwks_client(self) -> jwt.PyJWKClient:
         if self._jwks is None:
             self._jwks = jwt.PyJWKClient(
-                str(self._jwks_url), cache_keys=True, cache_jwk_set=True, lifespan=self._jwks_cache_seconds, timeout=5
+                str(self._jwks_url),
+                cache_keys=True,
+                cache_jwk_set=True,
+                lifespan=self._jwks_cache_seconds,
+                timeout=5,
+                cooldown_duration=self._jwks_cooldown,
             )
         return self._jwks
 

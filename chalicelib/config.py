@@ -78,6 +78,9 @@ class Settings(BaseModel):
     expiry_batch_size: int = Field(default=100, ge=1)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Set by Lambda. Metrics go out (as CloudWatch embedded-metric log lines) only there,
+    # not from `make run`'s workers.
+    aws_lambda_function_name: str | None = None
 
     # Authentication. "jwt" unless a stage says otherwise; "off" trusts the userId in the
     # body and exists only for local development with the original spec's clients.

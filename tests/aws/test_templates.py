@@ -267,6 +267,11 @@ def test_the_alarms(prod):
     assert watched[("AWS/Lambda", "Errors")] == 7 and watched[("AWS/Lambda", "Throttles")] == 7
     assert watched[("AWS/Lambda", "OffsetLag")] == 2
     assert alarms["ApiLatencyP99Alarm"]["Properties"]["ExtendedStatistic"] == "p99"
+    # What the relay emits (tests/integration/test_deploy_functions.py).
+    assert alarms["OutboxAgeAlarm"]["Properties"]["Dimensions"] == [
+        {"Name": "stage", "Value": {"Ref": "ApiStage"}},
+        {"Name": "service", "Value": "cinema-ticketing"},
+    ]
     # Those about MSK and RDS Proxy exist only where there is a data stack.
     conditional = {name for name, alarm in alarms.items() if alarm.get("Condition") == "UseDataStack"}
     assert conditional == {"MetricsConsumerLagAlarm", "AuditConsumerLagAlarm", "RdsProxyConnectionsAlarm"}

@@ -259,7 +259,7 @@ class Stack:
             ChangeSetType=change_set_type,
             Capabilities=CAPABILITIES,
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-            Tags=[{"Key": "app", "Value": self.name.split("-")[0]}, {"Key": "stack", "Value": self.name}],
+            Tags=[{"Key": "app", "Value": read_chalice_config()["app_name"]}],
             **template,
         )
         described = self._wait_for_change_set(change_set)

@@ -350,3 +350,15 @@ def test_an_emulator_stage_gets_no_vpc_no_msk_and_its_own_settings_secret(expand
     assert local["Resources"]["EmulatorConnectionSettings"]["Condition"] == "OnEmulator"
     assert local["Conditions"]["UseDataStack"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DataStack"}, ""]}]}
     assert local["Parameters"]["EmulatorConnections"]["NoEcho"] is True
+
+
+def test_each_function_depends_on_its_log_group(prod):
+    """Created before the function runs, deleted after it is gone: a schedule that fires during
+    a destroy cannot leave a log group behind."""
+    groups = resources_of(prod, "AWS::Logs::LogGroup")
+    for logical, function in resources_of(prod, "AWS::Lambda::Function").items():
+        name = next(n for n, lid in FUNCTIONS.items() if lid == logical)
+        assert function["DependsOn"] == [f"{logical}LogGroup"] or f"{logical}LogGroup" in function["DependsOn"]
+        group = groups[f"{logical}LogGroup"]["Properties"]
+        assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}-{name}"}
+        assert function["Properties"]["FunctionName"] == {"Fn::Sub": f"${{AWS::StackName}}-{name}"}

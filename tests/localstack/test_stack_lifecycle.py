@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from infra.localstack.stack import LAMBDA_POOL_SETTINGS, STAGE, connection_settings
-from infra.stacks import Names, Options, deploy, destroy
+from infra.stacks import Deployer, DeployError, Names, Options, connect, deploy, destroy
 from tests.localstack.support import Stack
 
 pytestmark = pytest.mark.slow
@@ -120,6 +120,21 @@ def test_a_changed_setting_is_updated_in_place(options: Options, localstack: Sta
         assert configuration["Environment"]["Variables"]["CONFIG_EPOCH"] == epoch, name
     response = httpx.get(f"{result.url}/sessions?limit=1", timeout=120)
     assert response.status_code == 200, response.text
+
+
+def test_a_failing_migration_fails_the_deploy(options: Options, localstack: Stack):
+    """The deploy's last step invokes `migrate` and fails with its error. Made to fail here by
+    pointing the deployed function at a settings secret that does not exist (drift that the
+    destroy below removes with the stack)."""
+    lam = localstack.client("lambda")
+    function = NAMES.function("migrate")
+    variables = lam.get_function_configuration(FunctionName=function)["Environment"]["Variables"]
+    lam.update_function_configuration(
+        FunctionName=function, Environment={"Variables": {**variables, "CONFIG_SECRET_NAME": "cinema/absent"}}
+    )
+    lam.get_waiter("function_updated_v2").wait(FunctionName=function)
+    with pytest.raises(DeployError, match=r"the migrations failed \(Unhandled\).*cinema/absent"):
+        Deployer(connect(options), options).migrate()
 
 
 def test_destroy_leaves_nothing_behind(options: Options, localstack: Stack):

@@ -10,6 +10,7 @@ INSTANCES ?= 1
 STAGE ?= local
 TEST_DATABASE_URL ?= postgresql://cinema:cinema@127.0.0.1:54329/cinema_test
 TEST_REDIS_URL ?= redis://127.0.0.1:63799/15
+LAMBDA_WHEELS := .local/lambda-wheels
 
 .PHONY: run test stop services status migrate lint typecheck pytest clean browser token screenshots
 
@@ -17,6 +18,13 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install -q "pip>=24,<26.3"
 	$(BIN)/pip install -q -r requirements-dev.txt
+	@# The Lambda wheels `chalice package` vendors, kept here so that packaging needs no network
+	@# (infra/stacks.py points chalice's pip at them): the host's, then the manylinux2014 ones.
+	rm -rf $(LAMBDA_WHEELS) && mkdir -p $(LAMBDA_WHEELS)
+	$(BIN)/pip download -q -r requirements.txt -d $(LAMBDA_WHEELS)
+	$(BIN)/pip download -q -r requirements.txt -d $(LAMBDA_WHEELS) --only-binary=:all: \
+	  --platform manylinux2014_x86_64 --implementation cp --python-version 3.11 --abi cp311
+	sha256sum requirements.txt | cut -d' ' -f1 > $(LAMBDA_WHEELS)/.complete
 	@touch $@
 
 services: $(BIN)/.installed
@@ -68,14 +76,16 @@ clean: stop
 	rm -rf .local $(VENV)
 
 # ---------------------------------------------------------------------------------------
-# AWS deployment (docs/deploy.md). `make deploy-local` deploys the stage `local` to LocalStack
-# (`docker compose up -d localstack`); `make deploy STAGE=dev` deploys to AWS itself, or to any
-# AWS-compatible endpoint with AWS_ENDPOINT_URL=http://host:port (LocalStack, a moto server).
-# DEPLOY_ARGS adds options, e.g. DEPLOY_ARGS="--msk-cluster-arn arn:aws:kafka:..." or "--no-msk".
+# Deployment through CloudFormation change sets (infra/stacks.py, docs/deploy.md).
+# `make deploy STAGE=prod` deploys the artifacts, data and app stacks to AWS and prints the API
+# URL; `make destroy STAGE=prod` removes them. With AWS_ENDPOINT_URL=http://host:4566 the same
+# commands deploy the app stack to LocalStack (no data stack there: the connection settings
+# come from DATABASE_URL, REDIS_URL and KAFKA_BOOTSTRAP_SERVERS). DEPLOY_ARGS adds options, e.g.
+# DEPLOY_ARGS="--parameter AlarmTopicArn=arn:aws:sns:... --data-parameter DeletionProtection=false".
 LOCALSTACK_URL ?= http://127.0.0.1:4566
 DEPLOY_ARGS ?=
 AWS_ENDPOINT_URL ?=
-DEPLOY := $(BIN)/python -m infra.deploy
+STACKS := $(BIN)/python -m infra.stacks
 ENDPOINT_FLAG = $(if $(AWS_ENDPOINT_URL),--endpoint-url $(AWS_ENDPOINT_URL))
 
 .PHONY: deploy-local destroy-local localstack-url deploy destroy localstack localstack-down localstack-test
@@ -85,22 +95,23 @@ ENDPOINT_FLAG = $(if $(AWS_ENDPOINT_URL),--endpoint-url $(AWS_ENDPOINT_URL))
 LOCALSTACK_CONNECTIONS ?= --database-url postgresql://cinema:cinema@postgres:5432/cinema \
 	--redis-url redis://redis:6379/0 --kafka-bootstrap-servers kafka:9092
 
-# Deploys the local stage to LocalStack, then a smoke request through its API Gateway.
+# The local stage's app stack on the Docker compose LocalStack, then a smoke request through its API Gateway.
 deploy-local: $(BIN)/.installed
-	$(DEPLOY) deploy --stage local --endpoint-url $(LOCALSTACK_URL) --no-msk $(LOCALSTACK_CONNECTIONS) $(DEPLOY_ARGS)
-	curl -fsS "$$($(DEPLOY) url --stage local --endpoint-url $(LOCALSTACK_URL))/sessions" && echo
+	$(STACKS) deploy --stage local --endpoint-url $(LOCALSTACK_URL) $(LOCALSTACK_CONNECTIONS) $(DEPLOY_ARGS)
+	curl -fsS "$$($(STACKS) url --stage local --endpoint-url $(LOCALSTACK_URL))/sessions" && echo
 
 destroy-local: $(BIN)/.installed
-	$(DEPLOY) destroy --stage local --endpoint-url $(LOCALSTACK_URL)
+	$(STACKS) destroy --stage local --endpoint-url $(LOCALSTACK_URL)
 
 # Prints only the URL of the local stage on LocalStack, however LocalStack runs (Docker, or
 # `make localstack` without it): curl "$$(make -s localstack-url)/sessions"
 localstack-url: $(BIN)/.installed
-	@$(DEPLOY) url --stage local --endpoint-url $(LOCALSTACK_URL)
+	@$(STACKS) url --stage local --endpoint-url $(LOCALSTACK_URL)
 
 # LocalStack without Docker (docs/localstack.md): Lambda handlers run as host processes.
 # Installs LocalStack in .local/localstack-venv, brings up the services and LocalStack, deploys
-# the local stage and prints its URL (only the URL on stdout). `make localstack-down` stops it.
+# the local stage's app stack by CloudFormation and prints its URL (only the URL on stdout).
+# `make localstack-down` stops it.
 localstack: $(BIN)/.installed
 	@$(BIN)/python -m infra.localstack.stack up
 
@@ -112,10 +123,10 @@ localstack-test: localstack
 	$(BIN)/pytest tests/localstack $(PYTEST_ARGS)
 
 deploy: $(BIN)/.installed
-	$(DEPLOY) deploy --stage $(STAGE) $(ENDPOINT_FLAG) $(DEPLOY_ARGS)
+	$(STACKS) deploy --stage $(STAGE) $(ENDPOINT_FLAG) $(DEPLOY_ARGS)
 
 destroy: $(BIN)/.installed
-	$(DEPLOY) destroy --stage $(STAGE) $(ENDPOINT_FLAG)
+	$(STACKS) destroy --stage $(STAGE) $(ENDPOINT_FLAG)
 
 # ---------------------------------------------------------------------------------------
 # Benchmarks and fault injection (bench/, docs/perf/REPORT.md). Both start what they need

@@ -212,6 +212,9 @@ class Container:
             secret=s.jwt_secret,
             public_key=s.jwt_public_key,
             leeway_seconds=s.jwt_leeway_seconds,
+            jwks_url=s.jwt_jwks_url,
+            jwks_cache_seconds=s.jwt_jwks_cache_seconds,
+            roles_claim=s.jwt_roles_claim,
         )
 
     @cached_property

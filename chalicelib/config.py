@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -21,8 +22,22 @@ LOCAL_DATABASE_URL = "postgresql://cinema:cinema@127.0.0.1:54329/cinema"
 LOCAL_REDIS_URL = "redis://127.0.0.1:63799/0"
 LOCAL_KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:19092"
 
-# Keys a connection secret may carry; anything else in it is a mistake worth reporting.
+# Keys a connection secret must carry; anything else in it is a mistake worth reporting.
 SECRET_KEYS = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")
+# Keys it may carry as well: what the environment's data stack decides (the database
+# credentials' secret, pool sizes for RDS Proxy, Kafka authentication, the OIDC issuer).
+OPTIONAL_SECRET_KEYS = (
+    "DATABASE_SECRET_ARN",
+    "DB_POOL_MIN_SIZE",
+    "DB_POOL_MAX_SIZE",
+    "KAFKA_AUTH",
+    "KAFKA_REPLICATION_FACTOR",
+    "JWT_ISSUER",
+    "JWT_AUDIENCE",
+    "JWT_JWKS_URL",
+)
+# Stages where the HS256 development key may sign and verify tokens.
+DEVELOPMENT_STAGES = ("local", "test")
 
 
 class ConfigurationError(RuntimeError):
@@ -37,6 +52,10 @@ class Settings(BaseModel):
     redis_url: str = LOCAL_REDIS_URL
     kafka_bootstrap_servers: str = LOCAL_KAFKA_BOOTSTRAP_SERVERS
     kafka_topic_prefix: str = "cinema"
+    # "plaintext" (local broker) or "aws_msk_iam" (SASL/OAUTHBEARER with SigV4 tokens, for MSK).
+    kafka_auth: Literal["plaintext", "aws_msk_iam"] = "plaintext"
+    kafka_replication_factor: int = Field(default=1, ge=1, le=5)
+    aws_region: str = "us-east-1"
 
     reservation_ttl_seconds: int = Field(default=30, ge=1, le=3600)
     max_seats_per_reservation: int = Field(default=10, ge=1, le=100)
@@ -61,6 +80,9 @@ class Settings(BaseModel):
     expiry_batch_size: int = Field(default=100, ge=1)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Set by Lambda. Metrics go out (as CloudWatch embedded-metric log lines) only there,
+    # not from `make run`'s workers.
+    aws_lambda_function_name: str | None = None
 
     # Authentication. "jwt" unless a stage says otherwise; "off" trusts the userId in the
     # body and exists only for local development with the original spec's clients.
@@ -74,6 +96,12 @@ class Settings(BaseModel):
     # The web page's "sign in" button: an OpenID Connect client registered at JWT_ISSUER
     # (authorization code with PKCE). Without it the page takes a pasted token.
     oidc_client_id: str | None = None
+    # The issuer's JSON Web Key Set (e.g. Cognito's .well-known/jwks.json): keys picked by
+    # the token's `kid`, cached per process for jwt_jwks_cache_seconds.
+    jwt_jwks_url: str | None = None
+    jwt_jwks_cache_seconds: int = Field(default=3600, ge=60)
+    # The claim holding the caller's roles ("cognito:groups" for a Cognito user pool).
+    jwt_roles_claim: str = "roles"
 
     # Abuse limits.
     max_held_seats_per_user: int = Field(default=20, ge=1)
@@ -89,6 +117,16 @@ class Settings(BaseModel):
         if self.outbox_relay_grace_seconds <= self.fast_path_max_wait_seconds + self.kafka_publish_timeout_seconds:
             raise ValueError(
                 "OUTBOX_RELAY_GRACE_SECONDS must exceed FAST_PATH_MAX_WAIT_SECONDS + KAFKA_PUBLISH_TIMEOUT_SECONDS"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _development_key_stays_in_development(self) -> Settings:
+        symmetric = [a for a in self.jwt_algorithms if a.upper().startswith("HS")]
+        if self.stage not in DEVELOPMENT_STAGES and (self.jwt_secret or symmetric):
+            raise ValueError(
+                f"stage {self.stage!r} may not use the HS256 development key (JWT_SECRET, HS* algorithms): "
+                f"only {', '.join(DEVELOPMENT_STAGES)} may; verify tokens by the issuer's JWKS (JWT_JWKS_URL)"
             )
         return self
 
@@ -127,7 +165,34 @@ def _connection_secret(environ: Mapping[str, str]) -> dict[str, str] | None:
             raw = parameters.get_parameter(str(parameter_name), decrypt=True, max_age=300)
     except Exception as exc:  # any failure to fetch is a startup failure, named clearly
         raise ConfigurationError(f"cannot read connection settings from {source}: {exc}") from exc
-    return parse_connection_secret(str(raw), source)
+    document = parse_connection_secret(str(raw), source)
+    credentials_secret = document.pop("DATABASE_SECRET_ARN", None)
+    if credentials_secret:
+        document["DATABASE_URL"] = with_credentials(document["DATABASE_URL"], _database_credentials(credentials_secret))
+    return document
+
+
+def _database_credentials(secret_id: str) -> dict[str, str]:
+    """The RDS-managed master secret ({"username", "password"}), which RDS rotates."""
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        credentials = parameters.get_secret(secret_id, transform="json", max_age=300)
+    except Exception as exc:
+        raise ConfigurationError(f"cannot read the database credentials from secret {secret_id}: {exc}") from exc
+    if not isinstance(credentials, dict) or not credentials.get("username") or not credentials.get("password"):
+        raise ConfigurationError(f"secret {secret_id} must be a JSON object with username and password")
+    return {"username": str(credentials["username"]), "password": str(credentials["password"])}
+
+
+def with_credentials(database_url: str, credentials: Mapping[str, str]) -> str:
+    """DATABASE_URL with the user and password of a credentials secret in it."""
+    parts = urlsplit(database_url)
+    host = parts.hostname or ""
+    netloc = f"{quote(credentials['username'], safe='')}:{quote(credentials['password'], safe='')}@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def parse_connection_secret(raw: str, source: str) -> dict[str, str]:
@@ -137,7 +202,11 @@ def parse_connection_secret(raw: str, source: str) -> dict[str, str]:
         raise ConfigurationError(f"{source} is not valid JSON: {exc.msg}") from exc
     if not isinstance(document, dict):
         raise ConfigurationError(f"{source} must be a JSON object with keys {', '.join(SECRET_KEYS)}")
-    unknown = sorted(set(document) - set(SECRET_KEYS))
+    document = {
+        key: str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        for key, value in document.items()
+    }
+    unknown = sorted(set(document) - set(SECRET_KEYS) - set(OPTIONAL_SECRET_KEYS))
     missing = sorted(set(SECRET_KEYS) - set(document))
     if unknown or missing:
         raise ConfigurationError(f"{source} has unknown keys {unknown} or is missing keys {missing}")

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from chalicelib.adapters.kafka_auth import kafka_security_config
 from chalicelib.adapters.outbox_repository import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class EventPublisher:
             # librdkafka's own log lines go through Python logging (JSON in Lambda), not raw stderr.
             "logger": logging.getLogger("confluent_kafka.producer"),
             "error_cb": self._on_client_error,
+            **kafka_security_config(),
         }
         self._timeout = publish_timeout_seconds
         self._retry_after = retry_after_failure_seconds

@@ -1,8 +1,15 @@
-"""Bearer JWT verification: signature, algorithm allow-list, issuer, audience and expiry."""
+"""Bearer JWT verification: signature, algorithm allow-list, issuer, audience and expiry.
+
+Keys come from one of three places: the issuer's JWKS (``jwks_url``: PyJWT's ``PyJWKClient``
+picks the key by the token's ``kid`` and caches the key set), a PEM public key, or, in the
+``local`` and ``test`` stages only, the HS256 development secret (chalicelib.config refuses
+it anywhere else).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
@@ -27,6 +34,10 @@ class TokenVerifier:
         secret: str | None,
         public_key: str | None,
         leeway_seconds: int,
+        jwks_url: str | None = None,
+        jwks_cache_seconds: int = 3600,
+        jwks_refresh_cooldown_seconds: float = 30.0,
+        roles_claim: str = "roles",
     ) -> None:
         if "none" in {a.lower() for a in algorithms}:
             raise ValueError("the 'none' algorithm can never be allowed")
@@ -36,12 +47,38 @@ class TokenVerifier:
         self._secret = secret
         self._public_key = public_key
         self._leeway = leeway_seconds
+        self._roles_claim = roles_claim
+        # Built on first use: PyJWKClient fetches the key set then, and again only when a token
+        # names a kid it does not know (key rotation) or the cache lifespan has passed.
+        self._jwks_url = jwks_url
+        self._jwks_cache_seconds = jwks_cache_seconds
+        # An unknown kid refetches the key set at most this often: forged kids cannot make
+        # every request a call to the issuer.
+        self._jwks_cooldown = jwks_refresh_cooldown_seconds
+        self._jwks: jwt.PyJWKClient | None = None
 
-    def _key_for(self, algorithm: str) -> str:
-        key = self._secret if algorithm.startswith("HS") else self._public_key
+    def _key_for(self, algorithm: str, token: str) -> Any:
+        if algorithm.startswith("HS"):
+            key: Any = self._secret
+        elif self._jwks_url:
+            key = self._jwks_client().get_signing_key_from_jwt(token).key
+        else:
+            key = self._public_key
         if not key:
             raise Unauthenticated("token algorithm is not accepted")
         return key
+
+    def _jwks_client(self) -> jwt.PyJWKClient:
+        if self._jwks is None:
+            self._jwks = jwt.PyJWKClient(
+                str(self._jwks_url),
+                cache_keys=True,
+                cache_jwk_set=True,
+                lifespan=self._jwks_cache_seconds,
+                timeout=5,
+                cooldown_duration=self._jwks_cooldown,
+            )
+        return self._jwks
 
     def verify(self, authorization: str | None) -> Identity:
         if not authorization or not authorization.startswith("Bearer "):
@@ -53,19 +90,23 @@ class TokenVerifier:
                 raise Unauthenticated("token algorithm is not accepted")
             claims = jwt.decode(
                 token,
-                self._key_for(algorithm),
+                self._key_for(algorithm, token),
                 algorithms=self._algorithms,
                 audience=self._audience,
                 issuer=self._issuer,
                 leeway=self._leeway,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
+        except jwt.PyJWKClientConnectionError as exc:
+            # The issuer's key set could not be fetched: the caller is not at fault, but no
+            # token can be checked; 401 (never a 500), and the next request tries again.
+            raise Unauthenticated("the token issuer's keys are unavailable") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject or len(subject) > 128:
             raise Unauthenticated("invalid token subject")
-        roles = claims.get("roles") or []
+        roles = claims.get(self._roles_claim) or []
         return Identity(user_id=subject, is_admin=isinstance(roles, list) and ADMIN_ROLE in roles)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from chalice import Blueprint
 
+from chalicelib.adapters.kafka_auth import kafka_security_config
 from chalicelib.bootstrap import booking_topic, container
 from chalicelib.services.consumers import BatchInterrupted, EventConsumer, Outcome, RawRecord
 
@@ -86,6 +87,7 @@ class ConsumerLoop:
                 "auto.offset.reset": "earliest",
                 "isolation.level": "read_committed",
                 "logger": logging.getLogger("confluent_kafka.consumer"),
+                **kafka_security_config(),
             }
         )
         self._assigned = False

@@ -15,10 +15,18 @@ logger = Logger(service="cinema-migrate")
 
 @functions.lambda_function(name="migrate")
 def migrate(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    # yoyo is imported here, not at module level: every other function shares this module
-    # and should not pay for loading it.
+    """Apply the SQL migrations and create the missing Kafka topics; idempotent.
+
+    ``infra/stacks.py`` invokes it after every app stack deploy and fails the deploy when it
+    fails (the error reaches the caller as the invocation's FunctionError).
+    """
+    # yoyo and the Kafka admin client are imported here, not at module level: every other
+    # function shares this module and should not pay for loading them.
+    from chalicelib.adapters.kafka_topics import ensure_topics
     from chalicelib.jobs.migrate import apply_migrations
 
-    applied = apply_migrations(get_settings().database_url)
-    logger.info("migrations applied", extra={"applied": applied})
-    return {"applied": applied}
+    settings = get_settings()
+    applied = apply_migrations(settings.database_url)
+    created = ensure_topics(settings)
+    logger.info("migrations applied", extra={"applied": applied, "topicsCreated": created})
+    return {"applied": applied, "topicsCreated": created}

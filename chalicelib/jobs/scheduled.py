@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from chalice.app import CloudWatchEvent
 
 scheduled_jobs = Blueprint(__name__)
+METRICS_NAMESPACE = "CinemaTicketing"
 logger = Logger(service="cinema-jobs")
 
 
@@ -31,7 +32,27 @@ def expire_reservations(event: CloudWatchEvent) -> dict[str, Any]:
 
 @scheduled_jobs.schedule(Rate(1, unit=Rate.MINUTES), name="relay_outbox")
 def relay_outbox(event: CloudWatchEvent) -> dict[str, Any]:
-    published = container().relay.drain()
+    services = container()
+    published = services.relay.drain()
+    age = report_outbox_age()
     log = logger.info if published else logger.debug
-    log("outbox relay finished", extra={"published": published, "scheduledEventId": event.event_id})
-    return {"published": published}
+    log("outbox relay finished", extra={"published": published, "outboxAge": age, "scheduledEventId": event.event_id})
+    return {"published": published, "outboxAgeSeconds": age}
+
+
+def report_outbox_age() -> float:
+    """The age of the oldest unpublished event, as the metric the app stack's outbox-age
+    alarm watches (``CinemaTicketing/OutboxOldestPendingAge``, dimension ``stage``)."""
+    from chalicelib.adapters.outbox_age import oldest_pending_age_seconds
+
+    services = container()
+    with services.db.transaction() as cur:
+        age = round(oldest_pending_age_seconds(cur), 3)
+    if services.settings.aws_lambda_function_name:
+        from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+        with single_metric(
+            name="OutboxOldestPendingAge", unit=MetricUnit.Seconds, value=age, namespace=METRICS_NAMESPACE
+        ) as metric:
+            metric.add_dimension(name="stage", value=services.settings.stage)
+    return age

@@ -14,9 +14,10 @@
    runs the migrations (``python -m chalicelib.jobs.migrate``), with the project's virtualenv;
 3. starts LocalStack in host mode as a daemon (``LAMBDA_RUNTIME_EXECUTOR=host``; pid file,
    log and state under ``.local/localstack``) and waits for ``/_localstack/health``;
-4. deploys the ``local`` stage with ``python -m infra.deploy deploy --stage local
-   --endpoint-url http://127.0.0.1:4566 --no-msk`` and the services' addresses, packaged
-   with ``AUTH_MODE=off``, and prints the API URL.
+4. deploys the ``local`` stage's app stack through CloudFormation with ``python -m
+   infra.stacks deploy --stage local --endpoint-url http://127.0.0.1:4566`` and the
+   services' addresses (no data stack: LocalStack has no RDS Proxy, ElastiCache or MSK),
+   and prints the API URL.
 
 Standard library only: any Python 3.11 can run it; everything else runs with the project's
 virtualenv (``.venv``, created with ``make`` if missing) or LocalStack's.
@@ -357,18 +358,22 @@ def aws_env(paths: Paths) -> dict[str, str]:
     )
 
 
+# The functions' pool: one connection per execution environment, as in AWS (docs/deploy.md).
+LAMBDA_POOL_SETTINGS = ("DB_POOL_MIN_SIZE=1", "DB_POOL_MAX_SIZE=1")
+
+
 def deploy(paths: Paths) -> str:
+    """The local stage's app stack, through CloudFormation change sets (infra/stacks.py)."""
     settings = connection_settings()
     command = [
         str(paths.project_python),
         "-m",
-        "infra.deploy",
+        "infra.stacks",
         "deploy",
         "--stage",
         STAGE,
         "--endpoint-url",
         paths.endpoint,
-        "--no-msk",
         "--database-url",
         settings["DATABASE_URL"],
         "--redis-url",
@@ -376,6 +381,8 @@ def deploy(paths: Paths) -> str:
         "--kafka-bootstrap-servers",
         settings["KAFKA_BOOTSTRAP_SERVERS"],
     ]
+    for setting in LAMBDA_POOL_SETTINGS:
+        command += ["--setting", setting]
     result = subprocess.run(
         command, cwd=PROJECT_ROOT, env=aws_env(paths), stdout=subprocess.PIPE, text=True, check=False
     )
@@ -388,7 +395,7 @@ def api_url(paths: Paths) -> str:
     if health(paths) is None:
         raise StackError(f"LocalStack does not answer on {paths.endpoint}: run `python -m infra.localstack.stack up`")
     result = subprocess.run(
-        [str(paths.project_python), "-m", "infra.deploy", "url", "--stage", STAGE, "--endpoint-url", paths.endpoint],
+        [str(paths.project_python), "-m", "infra.stacks", "url", "--stage", STAGE, "--endpoint-url", paths.endpoint],
         cwd=PROJECT_ROOT,
         env=aws_env(paths),
         stdout=subprocess.PIPE,

@@ -1,7 +1,8 @@
 """Connection settings from Secrets Manager and SSM, through Powertools Parameters and moto.
 
 In AWS the functions find DATABASE_URL, REDIS_URL and KAFKA_BOOTSTRAP_SERVERS in the JSON
-object that CONFIG_SECRET_NAME or CONFIG_PARAMETER_NAME names (what infra.deploy stores).
+object that CONFIG_SECRET_NAME or CONFIG_PARAMETER_NAME names (the data stack's connection secret, or an
+emulator stage's own secret in its app stack).
 A missing or malformed one must stop the process at startup with a ConfigurationError
 that says where it looked, never run with the local defaults.
 """
@@ -140,3 +141,36 @@ def test_a_scheduled_function_fails_its_invocation_when_the_secret_is_missing(mo
     }
     with pytest.raises(ConfigurationError, match="cinema-ticketing/dev/absent"):
         expire_reservations(event, None)
+
+
+def test_the_database_password_comes_from_the_rds_managed_secret(monkeypatch):
+    """The data stack's document names RDS's own secret instead of carrying a password."""
+    client = boto3.client("secretsmanager")
+    master = client.create_secret(
+        Name="rds!cluster-0123", SecretString=json.dumps({"username": "cinema", "password": "r0t@ted/pw"})
+    )["ARN"]
+    document = {
+        **CONNECTIONS,
+        "DATABASE_URL": "postgresql://cinema-proxy.proxy-abc.us-east-1.rds.amazonaws.com:5432/cinema?sslmode=require",
+        "DATABASE_SECRET_ARN": master,
+        "KAFKA_AUTH": "aws_msk_iam",
+    }
+    client.create_secret(Name="cinema-ticketing/prod/connections", SecretString=json.dumps(document))
+    monkeypatch.setenv("CONFIG_SECRET_NAME", "cinema-ticketing/prod/connections")
+    monkeypatch.setenv("STAGE", "prod")
+
+    settings = get_settings()
+
+    assert settings.database_url == (
+        "postgresql://cinema:r0t%40ted%2Fpw@cinema-proxy.proxy-abc.us-east-1.rds.amazonaws.com:5432/cinema"
+        "?sslmode=require"
+    )
+    assert settings.kafka_auth == "aws_msk_iam"
+
+
+def test_a_missing_database_credentials_secret_stops_startup(monkeypatch):
+    document = {**CONNECTIONS, "DATABASE_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!gone"}
+    boto3.client("secretsmanager").create_secret(Name="cinema/creds", SecretString=json.dumps(document))
+    monkeypatch.setenv("CONFIG_SECRET_NAME", "cinema/creds")
+    with pytest.raises(ConfigurationError, match="cannot read the database credentials from secret arn:aws"):
+        get_settings()

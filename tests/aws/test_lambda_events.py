@@ -159,11 +159,12 @@ def test_malformed_json_is_a_400(monkeypatch):
 
 
 def test_a_session_round_trip_through_proxy_events():
-    body = json.dumps(session_body(movieName="Proxy Event", totalSeats=16))
+    movie = f"Proxy Event {uuid.uuid4().hex[:8]}"  # the test database is shared: find ours by name
+    body = json.dumps(session_body(movieName=movie, totalSeats=16))
     status, created, headers = invoke(proxy_event("POST", "/sessions", "/sessions", body=body, base64_body=True))
     assert status == 201, created
     assert headers["Content-Type"] == "application/json"
-    assert created["movieName"] == "Proxy Event"
+    assert created["movieName"] == movie
     session_id = created["id"]
 
     path_parameters = {"session_id": session_id}
@@ -182,7 +183,7 @@ def test_a_session_round_trip_through_proxy_events():
     assert len(seats) == 16
     assert {seat["status"] for seat in seats} == {"available"}
 
-    status, page, _ = invoke(proxy_event("GET", "/sessions", "/sessions", query={"limit": "500"}))
+    status, page, _ = invoke(proxy_event("GET", "/sessions", "/sessions", query={"limit": "500", "movie": movie}))
     assert status == 200
     assert session_id in {item["id"] for item in page}
 

@@ -10,7 +10,7 @@ real AWS stage's:
 
 Where the AWS APIs are (``LOCALSTACK_ENDPOINT_URL``): taken from a LocalStack API URL, none
 for AWS. The database and the Kafka broker the functions use are read from the stage's
-connection parameter (``/cinema-ticketing/<stage>/connections``), or given with
+connection settings (the secret its app stack outputs as ``EmulatorConnectionSettings``), or given with
 ``LOCALSTACK_DATABASE_URL`` and ``LOCALSTACK_KAFKA_BOOTSTRAP_SERVERS``. ``LOCALSTACK_STAGE``
 names the stage (``local``).
 """
@@ -57,8 +57,10 @@ def _connections(stage: str, client: Callable[[str], Any]) -> dict[str, str]:
     }
     if all(given.values()):
         return {k: v for k, v in given.items() if v}
-    parameter = client("ssm").get_parameter(Name=f"/{APP}/{stage}/connections", WithDecryption=True)
-    stored = json.loads(parameter["Parameter"]["Value"])
+    # The app stack of an emulator stage keeps its connection settings in a secret it outputs.
+    outputs = client("cloudformation").describe_stacks(StackName=f"{APP}-{stage}")["Stacks"][0]["Outputs"]
+    secret = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "EmulatorConnectionSettings")
+    stored = json.loads(client("secretsmanager").get_secret_value(SecretId=secret)["SecretString"])
     return {key: given[key] or stored[key] for key in given}
 
 
@@ -72,6 +74,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.timeout(STACK_TIMEOUT))
+    # The stack's own lifecycle ends with its destruction: after every other test.
+    items.sort(key=lambda item: Path(str(item.path)).name == "test_stack_lifecycle.py")
 
 
 @pytest.fixture(scope="session")

@@ -65,10 +65,12 @@ def test_a_lapsed_hold_is_expired_by_the_scheduled_sweeper(
 ):
     events = stack.client("events")
     function = stack.function_name("expire_reservations")
-    rule = events.describe_rule(Name=function)
-    assert rule["ScheduleExpression"] == "rate(1 minute)" and rule["State"] == "ENABLED", rule
     function_arn = stack.client("lambda").get_function(FunctionName=function)["Configuration"]["FunctionArn"]
-    assert [t["Arn"] for t in events.list_targets_by_rule(Rule=function)["Targets"]] == [function_arn]
+    # SAM names the rule; the one that targets the sweeper is its schedule.
+    [rule_name] = events.list_rule_names_by_target(TargetArn=function_arn)["RuleNames"]
+    rule = events.describe_rule(Name=rule_name)
+    assert rule["ScheduleExpression"] == "rate(1 minute)" and rule["State"] == "ENABLED", rule
+    assert [t["Arn"] for t in events.list_targets_by_rule(Rule=rule_name)["Targets"]] == [function_arn]
 
     session = driver.new_session(total_seats=16)
     seat = driver.seats(session["id"])[3]

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from chalicelib.config import ConfigurationError, parse_connection_secret, settings_from
+from chalicelib.config import ConfigurationError, parse_connection_secret, settings_from, with_credentials
 
 
 def test_defaults_point_at_the_local_stack():
@@ -49,3 +49,45 @@ def test_connection_secret_overrides_environment():
 def test_malformed_connection_secret_is_a_clear_error(raw, message):
     with pytest.raises(ConfigurationError, match=message):
         parse_connection_secret(raw, "secret test")
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod", "staging"])
+def test_the_development_key_is_refused_outside_local_and_test(stage):
+    with pytest.raises(ConfigurationError, match="development key"):
+        settings_from({"STAGE": stage, "JWT_SECRET": "local-development-key", "JWT_ALGORITHMS": "HS256"})
+    with pytest.raises(ConfigurationError, match="development key"):
+        settings_from({"STAGE": stage, "JWT_ALGORITHMS": "RS256,HS256"})
+    settings = settings_from({"STAGE": stage, "JWT_ALGORITHMS": "RS256", "JWT_JWKS_URL": "https://issuer/jwks.json"})
+    assert settings.jwt_jwks_url == "https://issuer/jwks.json"
+
+
+@pytest.mark.parametrize("stage", ["local", "test"])
+def test_local_and_test_may_use_the_development_key(stage):
+    settings = settings_from({"STAGE": stage, "JWT_SECRET": "k", "JWT_ALGORITHMS": "HS256"})
+    assert settings.jwt_secret == "k"
+
+
+def test_the_settings_document_may_carry_what_the_data_stack_decides():
+    document = {
+        "DATABASE_URL": "postgresql://proxy.example:5432/cinema?sslmode=require",
+        "REDIS_URL": "rediss://cache.example:6379/0",
+        "KAFKA_BOOTSTRAP_SERVERS": "b-1.example:9098",
+        "KAFKA_AUTH": "aws_msk_iam",
+        "KAFKA_REPLICATION_FACTOR": "2",
+        "DB_POOL_MIN_SIZE": "1",
+        "DB_POOL_MAX_SIZE": "1",
+        "JWT_ISSUER": "https://issuer",
+        "JWT_AUDIENCE": "client",
+        "JWT_JWKS_URL": "https://issuer/.well-known/jwks.json",
+    }
+    settings = settings_from({"STAGE": "prod"}, parse_connection_secret(json.dumps(document), "secret s"))
+    assert (settings.kafka_auth, settings.kafka_replication_factor) == ("aws_msk_iam", 2)
+    assert (settings.db_pool_min_size, settings.db_pool_max_size) == (1, 1)
+    assert settings.jwt_issuer == "https://issuer" and settings.jwt_audience == "client"
+
+
+def test_database_credentials_go_into_the_url_escaped():
+    url = with_credentials(
+        "postgresql://proxy.example:5432/cinema?sslmode=require", {"username": "cinema", "password": "p@ss/w:rd"}
+    )
+    assert url == "postgresql://cinema:p%40ss%2Fw%3Ard@proxy.example:5432/cinema?sslmode=require"

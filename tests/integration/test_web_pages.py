@@ -13,7 +13,7 @@ from chalice.test import Client
 from app import app
 from chalicelib.api.auth import development_login_available
 from chalicelib.bootstrap import reset_container
-from chalicelib.config import settings_from
+from chalicelib.config import ConfigurationError, settings_from
 from tests.helpers import session_body
 
 JWT_TEST_STAGE = {
@@ -22,6 +22,13 @@ JWT_TEST_STAGE = {
     "JWT_SECRET": "local-development-key-never-use-outside-local-and-ci",
     "JWT_ISSUER": "cinema-ticketing-local",
     "JWT_AUDIENCE": "cinema-api",
+}
+# A real stage: tokens verified by the issuer's key set, no development key.
+ISSUER_STAGE = {
+    "AUTH_MODE": "jwt",
+    "JWT_ALGORITHMS": "RS256",
+    "JWT_ISSUER": "https://issuer.example",
+    "JWT_JWKS_URL": "https://issuer.example/.well-known/jwks.json",
 }
 
 
@@ -111,9 +118,8 @@ def test_the_local_stage_with_auth_off_has_no_development_login(chalice_client):
     [
         ({**JWT_TEST_STAGE, "STAGE": "local"}, True),
         ({**JWT_TEST_STAGE, "STAGE": "test"}, True),
-        ({**JWT_TEST_STAGE, "STAGE": "dev"}, False),  # even with a development key configured by mistake
-        ({**JWT_TEST_STAGE, "STAGE": "prod"}, False),
-        ({**JWT_TEST_STAGE, "STAGE": "staging"}, False),
+        ({**ISSUER_STAGE, "STAGE": "dev"}, False),
+        ({**ISSUER_STAGE, "STAGE": "prod"}, False),
         ({"AUTH_MODE": "off", "STAGE": "local"}, False),  # nothing to sign in to
         ({**JWT_TEST_STAGE, "STAGE": "test", "JWT_ALGORITHMS": "RS256"}, False),
         ({**JWT_TEST_STAGE, "STAGE": "test", "JWT_SECRET": ""}, False),
@@ -121,3 +127,10 @@ def test_the_local_stage_with_auth_off_has_no_development_login(chalice_client):
 )
 def test_the_development_login_exists_only_in_local_and_test(environment, available):
     assert development_login_available(settings_from(environment)) is available
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod", "staging"])
+def test_a_development_key_configured_by_mistake_outside_local_and_test_is_refused(stage):
+    # Not only is there no development login there: such a stage does not even start.
+    with pytest.raises(ConfigurationError, match="may not use the HS256 development key"):
+        settings_from({**JWT_TEST_STAGE, "STAGE": stage})

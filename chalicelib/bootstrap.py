@@ -25,13 +25,13 @@ if TYPE_CHECKING:
     from chalicelib.adapters.redis_client import FailFastRedis
     from chalicelib.adapters.reservation_cache import ReservationCache
     from chalicelib.adapters.tokens import TokenVerifier
-    from chalicelib.services.consumers import EventConsumer
     from chalicelib.services.event_dispatch import EventDispatcher
     from chalicelib.services.expiry import ExpiryService
     from chalicelib.services.health import HealthService
     from chalicelib.services.idempotency import IdempotentCommands
     from chalicelib.services.metrics import MetricsService
     from chalicelib.services.outbox_relay import OutboxRelay
+    from chalicelib.services.projections import EventConsumer
     from chalicelib.services.reservations import ReservationService
     from chalicelib.services.sales import SaleService
     from chalicelib.services.sessions import SessionService
@@ -183,13 +183,13 @@ class Container:
 
     @cached_property
     def metrics_consumer(self) -> EventConsumer:
-        from chalicelib.services.consumers import EventConsumer, MetricsProjection
+        from chalicelib.services.projections import EventConsumer, MetricsProjection
 
         return EventConsumer(self.db, MetricsProjection(self.projections), self.publisher)
 
     @cached_property
     def audit_consumer(self) -> EventConsumer:
-        from chalicelib.services.consumers import AuditTrail, EventConsumer
+        from chalicelib.services.projections import AuditTrail, EventConsumer
 
         return EventConsumer(self.db, AuditTrail(self.projections), self.publisher)
 

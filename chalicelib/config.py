@@ -79,7 +79,6 @@ class Settings(BaseModel):
     outbox_batch_size: int = Field(default=200, ge=1)
     expiry_batch_size: int = Field(default=100, ge=1)
 
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Set by Lambda. Metrics go out (as CloudWatch embedded-metric log lines) only there,
     # not from `make run`'s workers.
     aws_lambda_function_name: str | None = None

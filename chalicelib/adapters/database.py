@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import select
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,8 +12,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from chalicelib.domain.errors import Conflict, Unavailable
-
-logger = logging.getLogger(__name__)
+from chalicelib.observability import logger
 
 Cursor = psycopg.Cursor[dict]
 

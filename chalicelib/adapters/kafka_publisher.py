@@ -22,9 +22,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from chalicelib.adapters.kafka_auth import kafka_security_config
 from chalicelib.adapters.outbox_repository import OutboxMessage
-
-logger = logging.getLogger(__name__)
-
+from chalicelib.observability import logger
 
 # Failures that say nothing about the message itself: the broker or the client is unavailable.
 _UNAVAILABLE_CODES = {

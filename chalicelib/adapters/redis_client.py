@@ -7,7 +7,6 @@ instead of every request paying a connection timeout.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from typing import TypeVar
 
 import redis
 
-logger = logging.getLogger(__name__)
+from chalicelib.observability import logger
 
 T = TypeVar("T")
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from http import HTTPStatus
 
 from chalice import Response
@@ -21,8 +20,7 @@ from chalicelib.domain.errors import (
     Unauthenticated,
     Unavailable,
 )
-
-logger = logging.getLogger(__name__)
+from chalicelib.observability import logger
 
 
 class RequestRejected(Exception):

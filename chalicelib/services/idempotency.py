@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -26,16 +25,15 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.cache import CachePersistenceLayer
 
 from chalicelib.domain.errors import IdempotencyKeyReused, RetryLater
+from chalicelib.observability import count, logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
     from chalicelib.adapters.redis_client import FailFastRedis
 
-logger = logging.getLogger(__name__)
 
 IN_PROGRESS_BUDGET_MS = 10_000
-MAX_KEY_LENGTH = 255
 
 
 class _ValidatingRedisPersistence(CachePersistenceLayer):
@@ -93,7 +91,7 @@ class IdempotentCommands:
         outcome: dict[str, Any] = {}
         request = {"operation": operation, "userId": user_id, "key": key, "payload": payload}
         try:
-            return self._run(request=request, execute=execute, outcome=outcome)
+            result = self._run(request=request, execute=execute, outcome=outcome)
         except IdempotencyAlreadyInProgressError as exc:
             raise RetryLater("a request with this Idempotency-Key is already in progress") from exc
         except IdempotencyValidationError as exc:
@@ -103,3 +101,6 @@ class IdempotentCommands:
             if "result" in outcome:  # the command ran; only recording its result failed
                 return outcome["result"]
             return execute()
+        if "result" not in outcome:  # the command did not run: this is the first answer again
+            count("IdempotentReplays")
+        return result

@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.bootstrap import booking_topic, container, reset_container
 from chalicelib.jobs.consumers import ConsumerLoop, handle_msk_event, loop_for
-from chalicelib.services.consumers import Outcome
+from chalicelib.services.projections import Outcome
 from infra.services import ensure_topics
 from tests.helpers import db_rows
 from tests.kafka_helpers import produce_raw, read_topic
@@ -318,7 +318,7 @@ def test_an_outage_part_way_through_a_batch_reports_what_is_done(api, topic, mon
 
     from chalicelib.domain.errors import Unavailable
     from chalicelib.jobs.consumers import records_of_msk_event
-    from chalicelib.services.consumers import BatchInterrupted
+    from chalicelib.services.projections import BatchInterrupted
 
     session_id, payloads = held_event_payloads(api, 2)
     consumer = container().metrics_consumer

@@ -45,7 +45,7 @@ import redis
 from bench.load import Api, Exhausted, Recorder, SeatPool, hold_body, latency_ms, status_counts
 from bench.scenarios import one_or_two
 from bench.stack import PROJECT_ROOT, PYTHON, Stack, postgres_client_ports
-from chalicelib.config import get_settings
+from chalicelib.config import get_settings, local_services
 
 BURST_SIZE = 16
 BURST_PAUSE = 0.7
@@ -125,7 +125,7 @@ def redis_flush(ctx: ChaosContext) -> dict[str, Any]:
 def redis_restart(ctx: ChaosContext) -> dict[str, Any]:
     started = time.monotonic()
     subprocess.run(
-        ["redis-cli", "-p", os.environ.get("CINEMA_REDIS_PORT", "63799"), "shutdown", "nosave"],
+        ["redis-cli", "-p", str(local_services().redis_port), "shutdown", "nosave"],
         check=False,
         capture_output=True,
     )

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import httpx
 
+from chalicelib.config import local_services
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 LOG_DIR = PROJECT_ROOT / ".local" / "bench"
@@ -235,10 +237,11 @@ def _parent(pid: int) -> int | None:
     return int(raw[raw.rindex(")") + 2 :].split()[1])
 
 
-def postgres_client_ports(pids: list[int], pg_port: int = 54329) -> set[int]:
+def postgres_client_ports(pids: list[int], pg_port: int | None = None) -> set[int]:
     """Local TCP ports of the connections these processes hold to PostgreSQL, from /proc:
     their socket inodes, matched against /proc/net/tcp. Used to terminate the backends of
     our own API instances only, never anyone else's."""
+    pg_port = pg_port or local_services().pg_port
     inodes: set[str] = set()
     for pid in pids:
         fd_dir = Path(f"/proc/{pid}/fd")

@@ -42,10 +42,6 @@ if TYPE_CHECKING:
 GATE_MARGIN_MS = 250
 
 
-def booking_topic(settings: Settings) -> str:
-    return f"{settings.kafka_topic_prefix}.booking-events"
-
-
 @dataclass
 class Container:
     settings: Settings
@@ -89,7 +85,7 @@ class Container:
     def outbox(self) -> OutboxRepository:
         from chalicelib.adapters.outbox_repository import OutboxRepository
 
-        return OutboxRepository(booking_topic(self.settings))
+        return OutboxRepository(self.settings.booking_topic)
 
     @cached_property
     def dispatcher(self) -> EventDispatcher:
@@ -169,7 +165,7 @@ class Container:
             self.db,
             self.outbox,
             self.publisher,
-            dead_letter_topic=f"{booking_topic(self.settings)}.dlq",
+            dead_letter_topic=self.settings.dead_letter_topic,
             batch_size=self.settings.outbox_batch_size,
             max_attempts=self.settings.outbox_max_attempts,
             grace_seconds=self.settings.outbox_relay_grace_seconds,

@@ -44,12 +44,7 @@ import yaml
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError, WaiterError
 
-from chalicelib.config import (
-    LOCAL_DATABASE_URL,
-    LOCAL_KAFKA_BOOTSTRAP_SERVERS,
-    LOCAL_REDIS_URL,
-    parse_connection_secret,
-)
+from chalicelib.config import local_services, parse_connection_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT_ROOT / "infra" / "cloudformation"
@@ -466,10 +461,11 @@ class Deployer:
     # ---- app
 
     def emulator_settings(self) -> str:
+        local = local_services()
         given = {
-            "DATABASE_URL": self.options.database_url or LOCAL_DATABASE_URL,
-            "REDIS_URL": self.options.redis_url or LOCAL_REDIS_URL,
-            "KAFKA_BOOTSTRAP_SERVERS": self.options.kafka_bootstrap_servers or LOCAL_KAFKA_BOOTSTRAP_SERVERS,
+            "DATABASE_URL": self.options.database_url or local.database_url(),
+            "REDIS_URL": self.options.redis_url or local.redis_url(),
+            "KAFKA_BOOTSTRAP_SERVERS": self.options.kafka_bootstrap_servers or local.kafka_bootstrap_servers,
             **self.options.extra_settings,
         }
         document = json.dumps(given, sort_keys=True)

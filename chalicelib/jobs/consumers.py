@@ -15,7 +15,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.adapters.kafka_auth import kafka_security_config
-from chalicelib.bootstrap import booking_topic, container
+from chalicelib.bootstrap import container
 from chalicelib.observability import logger, metrics
 from chalicelib.services.projections import BatchInterrupted, EventConsumer, Outcome, RawRecord
 
@@ -171,7 +171,7 @@ def loop_for(name: str, group_id: str | None = None) -> ConsumerLoop:
     return ConsumerLoop(
         consumer,
         services.settings.kafka_bootstrap_servers,
-        booking_topic(services.settings),
+        services.settings.booking_topic,
         group_id or f"{services.settings.kafka_topic_prefix}.{name}",
     )
 

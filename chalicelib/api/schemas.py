@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
-    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -52,8 +51,9 @@ def has_control_characters(text: str) -> bool:
     return _CONTROL_CHARACTER.search(text) is not None
 
 
-def _printable(value: str) -> str:
-    if has_control_characters(value):
+def _printable(value: Any) -> Any:
+    # Before trimming: str.strip() would drop a trailing "\x1c" or "\x85" and hide it.
+    if isinstance(value, str) and has_control_characters(value):
         raise ValueError(f"must not contain {CONTROL_CHARACTERS}")
     return value
 
@@ -77,15 +77,15 @@ Price = Annotated[
     ),
 ]
 Text255 = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(_printable)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), BeforeValidator(_printable)
 ]
 RoomNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), AfterValidator(_printable)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), BeforeValidator(_printable)
 ]
 UserId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), AfterValidator(_printable)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), BeforeValidator(_printable)
 ]
-Email = Annotated[EmailStr, AfterValidator(_printable)]
+Email = Annotated[EmailStr, BeforeValidator(_printable)]
 SeatCount = Annotated[StrictInt, Field(ge=MIN_SEATS, le=MAX_SEATS)]
 
 

@@ -86,6 +86,16 @@ def test_control_characters_in_session_text_are_a_400_on_create_and_change(api, 
     assert api.get(f"/sessions/{session['id']}")[1] == session
 
 
+@pytest.mark.parametrize("character", ["\n", "\t", "\u001c", "\u0085"])
+def test_control_characters_count_even_where_trimming_would_drop_them(api, character):
+    marker = f"trim-{uuid.uuid4().hex[:8]}"
+    status, error, _ = api.post("/sessions", session_body(movieName=f"{marker}{character}"))
+    assert_error_shape(status, error, 400)
+    assert sessions_named(marker) == 0
+    status, created, _ = api.post("/sessions", session_body(movieName=f"  {marker}\u00a0 "))
+    assert status == 201 and created["movieName"] == marker  # spaces around are trimmed
+
+
 @pytest.mark.parametrize(
     ("field", "value"), [("userId", "eve\u0000"), ("userId", "eve\u001b[2J"), ("userEmail", "eve\u0000@example.com")]
 )

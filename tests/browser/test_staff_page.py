@@ -64,7 +64,7 @@ def test_staff_create_reprice_and_see_metrics(jwt_server: str, page: Page):
     expect(page.get_by_role("heading", name="Sessions and metrics")).to_be_visible()
 
     page.locator("#staff-movie-filter").fill(movie)
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     row = page.locator(f'tr[data-session-id="{session["id"]}"]')
     expect(row.locator('[data-metric="seats-sold"]')).to_have_text("2 / 16")
     expect(row.locator('[data-metric="revenue"]')).to_have_text("50.00")
@@ -94,7 +94,7 @@ def test_staff_create_reprice_and_see_metrics(jwt_server: str, page: Page):
     assert [(s["ticketPrice"], s["totalSeats"], s["roomNumber"]) for s in listed] == [("18.50", 40, "Sala 7")]
     expect(page.locator(f'tr[data-session-id="{listed[0]["id"]}"]')).to_contain_text("0 / 40")
     # Both sessions, listed in start order by the filter that names them.
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     expect(page.locator("#staff-sessions tbody tr")).to_have_count(2)
 
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)

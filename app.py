@@ -4,6 +4,7 @@ from chalice import Chalice
 
 from chalicelib.api.auth import auth_api
 from chalicelib.api.docs import docs_api
+from chalicelib.api.errors import chalice_answers_in_error_shape
 from chalicelib.api.health import health_api
 from chalicelib.api.metrics import metrics_api
 from chalicelib.api.middleware import log_request
@@ -17,6 +18,7 @@ from chalicelib.jobs.scheduled import scheduled_jobs
 
 app = Chalice(app_name="cinema-ticketing")
 app.register_middleware(log_request, "http")
+app.register_middleware(chalice_answers_in_error_shape, "http")
 
 for blueprint in (
     auth_api,

@@ -5,6 +5,7 @@ from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.api.auth import auth_api
 from chalicelib.api.docs import docs_api
+from chalicelib.api.errors import chalice_answers_in_error_shape
 from chalicelib.api.health import health_api
 from chalicelib.api.metrics import metrics_api
 from chalicelib.api.middleware import correlate_and_log
@@ -26,6 +27,7 @@ app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 if TRACING:
     app.register_middleware(ConvertToMiddleware(tracer().capture_lambda_handler))
 app.register_middleware(correlate_and_log, "http")
+app.register_middleware(chalice_answers_in_error_shape, "http")
 
 for blueprint in (
     auth_api,

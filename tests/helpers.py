@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 
 import psycopg
@@ -34,6 +35,14 @@ def session_body(**overrides: Any) -> dict[str, Any]:
 def db_rows(sql: str, params: Any = None) -> list[dict[str, Any]]:
     with psycopg.connect(get_settings().database_url, row_factory=dict_row, autocommit=True) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+def seat_holders(seat_ids: list[str]) -> dict[str, str | None]:
+    """Which reservation each seat's row names (the public seat map does not show it)."""
+    rows = db_rows(
+        "SELECT id::text AS id, reservation_id::text AS holder FROM seats WHERE id = ANY(%s::uuid[])", (seat_ids,)
+    )
+    return {row["id"]: row["holder"] for row in rows}
 
 
 def db_execute(sql: str, params: Any = None) -> None:
@@ -80,3 +89,16 @@ class Api:
     def hold(self, session_id: str, seat_ids: list[str], user: str = "alice", **kwargs: Any):
         body = {"sessionId": session_id, "seatIds": seat_ids, "userId": user, "userEmail": f"{user}@example.com"}
         return self.post("/reservations", body, **kwargs)
+
+
+def assert_error_shape(status: int, body: Any, expected: int | None = None) -> None:
+    """The error body the README promises: statusCode, error, message (and details for
+    validation errors), nothing else."""
+    assert isinstance(body, dict), (status, body)
+    assert set(body) <= {"statusCode", "error", "message", "details"}, body
+    assert body["statusCode"] == status and isinstance(body["message"], str) and body["message"], body
+    assert body["error"] == HTTPStatus(status).phrase, body
+    if "details" in body:
+        assert isinstance(body["details"], list) and all(isinstance(d, str) for d in body["details"]), body
+    if expected is not None:
+        assert status == expected, (status, body)

@@ -11,10 +11,20 @@ from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from chalicelib.domain.errors import Conflict, Unavailable
+from chalicelib.domain.errors import Conflict, InvalidRequest, Unavailable
 from chalicelib.observability import logger
 
 Cursor = psycopg.Cursor[dict]
+
+# How long a request waits for a connection before it answers 503. Each process serves one
+# request at a time, so a wait is never for a busy pool: it is for a database that does not
+# answer, and the client is better told so at once than held for long.
+CHECKOUT_TIMEOUT_SECONDS = 2.0
+# psycopg_pool retries a failed connect with a doubling delay (1 s, 2 s, 4 s...) and no cap
+# until ``reconnect_timeout``; left at its 5 minutes, the retry after a long outage came tens
+# of seconds after PostgreSQL was back. Giving up after a second instead makes the next
+# request start a fresh attempt at once, so recovery follows the database within about 1 s.
+RECONNECT_WINDOW_SECONDS = 1.0
 
 
 def _check_at_checkout(conn: psycopg.Connection) -> None:
@@ -58,11 +68,22 @@ class Database:
             },
             # A backend that closed on us (restart, pg_terminate_backend) is noticed at
             # checkout, not half-way through a booking.
-            check=_check_at_checkout,
-            timeout=5,
+            check=self._check_at_checkout,
+            timeout=CHECKOUT_TIMEOUT_SECONDS,
+            reconnect_timeout=RECONNECT_WINDOW_SECONDS,
             name="cinema",
         )
         self._opened = False
+
+    def _check_at_checkout(self, conn: psycopg.Connection) -> None:
+        try:
+            _check_at_checkout(conn)
+        except psycopg.Error:
+            # A restart closes every idle connection at once. The pool retries a checkout that
+            # failed its check after 0 s, then 1 s, 2 s...: one dead connection per step would
+            # outlast the checkout timeout. Sweep the others now, then let it retry.
+            self._pool.check()
+            raise
 
     def _ensure_open(self) -> None:
         if not self._opened:
@@ -123,8 +144,14 @@ def _domain_errors() -> Iterator[None]:
         yield
     except (pg_errors.LockNotAvailable, pg_errors.DeadlockDetected) as exc:
         raise Conflict("the requested rows are busy; try again") from exc
+    except psycopg.DataError as exc:
+        # A value validation let through (a NUL byte, a number out of a column's range): the
+        # request's fault, never a 500.
+        logger.warning("database refused a value: %s", exc)
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise InvalidRequest(f"the request holds a value the database cannot store: {reason}") from exc
     except PoolTimeout as exc:
-        raise Unavailable("database connection pool exhausted") from exc
+        raise Unavailable(f"no database connection within {CHECKOUT_TIMEOUT_SECONDS:g} s") from exc
     except psycopg.OperationalError as exc:
         logger.warning("database unavailable: %s", exc)
         raise Unavailable("database unavailable") from exc

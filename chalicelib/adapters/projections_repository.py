@@ -126,16 +126,28 @@ class ProjectionsRepository:
         )
         return {row["event_id"] for row in cur.fetchall()}
 
-    def audit_of_reservation(self, cur: Cursor, reservation_id: UUID, owner: str | None) -> list[dict[str, Any]]:
+    def audit_of_reservation(self, cur: Cursor, reservation_id: UUID, owner: str | None) -> list[dict[str, Any]] | None:
+        """The reservation's recorded events in order, or None when no such reservation is
+        visible to ``owner`` (None: anyone's). A reservation counts as there while its row is
+        (its events may not be recorded yet) or any of its events is (a deleted session takes
+        its lapsed and cancelled reservations with it; their trail stays)."""
         cur.execute(
             """
-            SELECT event_id, event_type, occurred_at, recorded_at, payload FROM audit_events
-            WHERE reservation_id = %(id)s AND (%(owner)s::text IS NULL OR user_id = %(owner)s)
-            ORDER BY occurred_at, kafka_partition, kafka_offset
+            SELECT EXISTS (SELECT 1 FROM reservations
+                           WHERE id = %(id)s AND (%(owner)s::text IS NULL OR user_id = %(owner)s)) AS known,
+                   a.event_id, a.event_type, a.occurred_at, a.recorded_at, a.payload
+            FROM (SELECT 1) AS one
+            LEFT JOIN audit_events a
+                   ON a.reservation_id = %(id)s AND (%(owner)s::text IS NULL OR a.user_id = %(owner)s)
+            ORDER BY a.occurred_at, a.kafka_partition, a.kafka_offset
             """,
             {"id": reservation_id, "owner": owner},
         )
-        return cur.fetchall()
+        rows = cur.fetchall()
+        events = [{k: v for k, v in row.items() if k != "known"} for row in rows if row["event_id"] is not None]
+        if not events and not rows[0]["known"]:
+            return None
+        return events
 
     def session_metrics(self, cur: Cursor, session_id: UUID) -> list[dict[str, Any]]:
         cur.execute(

@@ -22,20 +22,21 @@ _SESSION_COLUMNS = f"""
 """
 
 
-# The seat map as clients see it: effective statuses, by the database clock. A hold lapses
+# The seat map as everyone sees it: effective statuses, by the database clock. A hold lapses
 # without any row changing, so the map's version is computed from these effective values,
-# never from updated_at alone.
+# never from updated_at alone. Whose hold or sale a seat belongs to is not shown: it would tell
+# anyone which seats were bought together, and the owner already has it from their own answer.
 _SEAT_MAP = f"""
     SELECT st.id, st.session_id, st.seat_number, st.position,
            CASE WHEN {SEAT_IS_FREE} THEN 'available' ELSE st.status END AS status,
-           CASE WHEN {SEAT_IS_FREE} THEN NULL ELSE st.reservation_id END AS reservation_id,
+           NULL::uuid AS reservation_id,
            st.created_at, st.updated_at
     FROM seats st WHERE st.session_id = %s
 """
-# A digest of every column the map shows, in room order: it changes whenever the map does.
+# A digest of every column the map shows, in room order: it changes whenever the map does (a
+# seat passing from one hold to another changes its updated_at).
 _SEAT_MAP_VERSION = """
-    md5(string_agg(concat_ws('|', id, seat_number, status, coalesce(reservation_id::text, '-'),
-                             created_at, updated_at), ',' ORDER BY position))
+    md5(string_agg(concat_ws('|', id, seat_number, status, created_at, updated_at), ',' ORDER BY position))
 """
 
 

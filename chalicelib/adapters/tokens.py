@@ -103,6 +103,9 @@ class TokenVerifier:
             raise Unauthenticated("the token issuer's keys are unavailable") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
+        # PyJWT also takes "1767225600" and 1767225600.5; RFC 7519 NumericDates we accept are integers.
+        if any(type(claims[claim]) is not int for claim in ("exp", "iat")):
+            raise Unauthenticated("invalid token: exp and iat must be integers")
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject or len(subject) > 128:
             raise Unauthenticated("invalid token subject")

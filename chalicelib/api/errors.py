@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from http import HTTPStatus
 
 from chalice import Response
+from chalice.app import Request
 
 from chalicelib.domain.errors import (
     Conflict,
@@ -46,12 +48,20 @@ _STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
 ]
 
 
-def error_response(status: int, message: str, details: list[str] | None = None, headers=None) -> Response:
+# What a 503 tells the client: the dependency that is down is usually back within seconds.
+RETRY_UNAVAILABLE_AFTER_SECONDS = 1
+
+
+def error_body(status: int, message: str, details: list[str] | None = None) -> dict[str, object]:
     body: dict[str, object] = {"statusCode": status, "error": HTTPStatus(status).phrase, "message": message}
     if details:
         body["details"] = details
+    return body
+
+
+def error_response(status: int, message: str, details: list[str] | None = None, headers=None) -> Response:
     return Response(
-        body=json.dumps(body),
+        body=json.dumps(error_body(status, message, details)),
         status_code=status,
         headers={"Content-Type": "application/json", **(headers or {})},
     )
@@ -69,7 +79,20 @@ def response_for(exc: Exception) -> Response:
                 elif isinstance(exc, Unauthenticated):
                     headers["WWW-Authenticate"] = "Bearer"
                 elif isinstance(exc, Unavailable):
-                    headers["Retry-After"] = "1"
+                    headers["Retry-After"] = str(RETRY_UNAVAILABLE_AFTER_SECONDS)
                 return error_response(status, exc.message, headers=headers)
     logger.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal error")
+
+
+def chalice_answers_in_error_shape(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """HTTP middleware: Chalice answers some requests itself before any view runs (405 for a
+    method the route does not have, 415 for a body that is not JSON) in a shape of its own,
+    ``{"Code": ..., "Message": ...}``. Those leave in the API's error shape, headers kept
+    (``Allow`` on a 405)."""
+    response = get_response(request)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        headers = {name: value for name, value in response.headers.items() if name.lower() != "content-type"}
+        return error_response(response.status_code, str(body["Message"]), headers=headers)
+    return response

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 from uuid import UUID
@@ -17,8 +17,12 @@ from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.errors import RequestRejected
+from chalicelib.api.schemas import CONTROL_CHARACTERS, has_control_characters
 
 MAX_BODY_BYTES = 16 * 1024
+# The deepest request body the API takes is two levels ({"seatIds": [...]}). Past this the body
+# is refused before it is parsed, so no parser ever recurses on a client's say-so.
+MAX_JSON_DEPTH = 32
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -31,14 +35,56 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{location}: {message}"
 
 
+# What a nesting count needs to see of a JSON text: quotes, backslashes and brackets.
+_JSON_STRUCTURE = re.compile(r'["\\\[\]{}]')
+
+
+def _check_nesting(text: str) -> None:
+    """One pass over the text, linear whatever it holds; brackets inside strings are text."""
+    depth = 0
+    in_string = False
+    escaped_at = -1
+    for match in _JSON_STRUCTURE.finditer(text):
+        char, at = match.group(), match.start()
+        if at == escaped_at:
+            continue
+        if in_string:
+            if char == "\\":
+                escaped_at = at + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise RequestRejected(f"malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels")
+        elif char in "]}":
+            depth -= 1
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def parse_body(raw_body: str | bytes | None, model: type[M]) -> M:
     if raw_body and len(raw_body) > MAX_BODY_BYTES:
         raise RequestRejected(f"request body larger than {MAX_BODY_BYTES} bytes", status=413)
     if not raw_body:
         raise RequestRejected("request body must be a JSON object")
     try:
-        document = json.loads(raw_body, parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        # JSON between systems is UTF-8 (RFC 8259, section 8.1); anything else is refused
+        # rather than guessed at.
+        text = raw_body.decode("utf-8") if isinstance(raw_body, bytes) else raw_body
+    except UnicodeDecodeError as exc:
+        raise RequestRejected(f"malformed JSON: not UTF-8: {exc.reason}") from exc
+    _check_nesting(text)
+    try:
+        # ValueError covers JSONDecodeError, NaN and Infinity (not JSON), and integers with
+        # more digits than int() converts (4,300 by default); InvalidOperation, exponents
+        # beyond what Decimal represents.
+        document = json.loads(text, parse_float=Decimal, parse_constant=_not_json)
+    except (ValueError, InvalidOperation) as exc:
         raise RequestRejected(f"malformed JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise RequestRejected("request body must be a JSON object")
@@ -56,11 +102,15 @@ def path_uuid(value: str, name: str) -> UUID:
         raise RequestRejected(f"{name} must be a UUID") from exc
 
 
+# str.isdigit() is true for "²" and "٢" too; only ASCII digits are numbers here.
+_ASCII_INTEGER = re.compile(r"[0-9]{1,18}")
+
+
 def query_int(params: Mapping[str, str] | None, name: str, default: int, low: int, high: int) -> int:
     raw = (params or {}).get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not _ASCII_INTEGER.fullmatch(raw) or not low <= int(raw) <= high:
         raise RequestRejected(f"{name} must be an integer between {low} and {high}")
     return int(raw)
 
@@ -87,12 +137,19 @@ def query_text(params: Mapping[str, str] | None, name: str, max_length: int) -> 
     raw = (params or {}).get(name)
     if not raw:
         return None
-    if len(raw) > max_length:
+    return path_text(raw, name, max_length)
+
+
+def path_text(value: str, name: str, max_length: int) -> str:
+    """A free-text path or query parameter: 1 to ``max_length`` characters, none of them a
+    control character or an unpaired surrogate."""
+    if not value:
+        raise RequestRejected(f"{name} must not be empty")
+    if len(value) > max_length:
         raise RequestRejected(f"{name} must be at most {max_length} characters")
-    if any(ord(char) < 32 or 0xD800 <= ord(char) <= 0xDFFF for char in raw):
-        # PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded at all.
-        raise RequestRejected(f"{name} must not contain control characters or unpaired surrogates")
-    return raw
+    if has_control_characters(value):
+        raise RequestRejected(f"{name} must not contain {CONTROL_CHARACTERS}")
+    return value
 
 
 def request_url(request: Request, query: Mapping[str, str]) -> str:

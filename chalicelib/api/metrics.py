@@ -50,11 +50,13 @@ def all_metrics(actor: Actor | None) -> Response:
     tag="reservations",
     response=AuditEventResponse,
     many=True,
-    errors=(400, 401, 429),
+    errors=(400, 401, 404, 429),
     access=Access.USER,
 )
 def reservation_audit(actor: Actor | None, reservation_id: str) -> Response:
-    rows = container().metrics.audit_of_reservation(path_uuid(reservation_id, "id"), owner_of(actor))
+    """Admins read any reservation's trail; everyone else only their own."""
+    reader = None if actor is not None and actor.is_admin else owner_of(actor)
+    rows = container().metrics.audit_of_reservation(path_uuid(reservation_id, "id"), reader)
     return json_response(
         [
             AuditEventResponse(

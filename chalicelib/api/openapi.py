@@ -95,6 +95,7 @@ def _operation_document(op: Operation, refs: dict[Any, Any], auth_enabled: bool)
             responses["503"] = {
                 "description": ERROR_DESCRIPTIONS[503],
                 "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
+                "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}},
             }
             continue
         error: dict[str, Any] = {

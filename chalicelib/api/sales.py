@@ -5,8 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api.auth import Access, Actor
-from chalicelib.api.errors import RequestRejected
-from chalicelib.api.http import json_response, parse_body, path_uuid, query_int
+from chalicelib.api.http import json_response, parse_body, path_text, path_uuid, query_int
 from chalicelib.api.reservations import owner_of
 from chalicelib.api.routing import PAGING, operation
 from chalicelib.api.schemas import CreateSaleRequest, SaleResponse
@@ -77,8 +76,7 @@ def get_sale(actor: Actor | None, sale_id: str) -> Response:
     query=PAGING,
 )
 def sales_of_user(actor: Actor | None, user_id: str) -> Response:
-    if not 1 <= len(user_id) <= MAX_USER_ID_LENGTH:
-        raise RequestRejected(f"userId must be 1 to {MAX_USER_ID_LENGTH} characters")
+    path_text(user_id, "userId", MAX_USER_ID_LENGTH)
     if actor is not None and user_id != actor.user_id:
         raise Forbidden("you can only list your own purchases")
     params = sales_api.current_request.query_params

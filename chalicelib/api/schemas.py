@@ -6,6 +6,7 @@ amount, expiry) are simply not part of any request model.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -22,11 +23,12 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
 from chalicelib.domain.models import MovieSession, Reservation, Sale, Seat
-from chalicelib.domain.money import format_money
+from chalicelib.domain.money import format_money, parse_money
 from chalicelib.domain.seating import MAX_SEATS, MIN_SEATS
 from chalicelib.services.metrics import AllMetrics, Counters, SessionMetrics, SessionTotals
 
@@ -39,9 +41,20 @@ def _iso_string_only(value: Any) -> Any:
     return value
 
 
-def _no_float(value: Any) -> Any:
-    if isinstance(value, (bool, float)):
-        raise ValueError("must be a decimal number")
+# Cc (C0, DEL and C1 controls) and lone surrogates: PostgreSQL text cannot hold NUL, a lone
+# surrogate cannot be encoded at all, and the others only ever serve to disguise or break text.
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL_CHARACTERS = "control characters or unpaired surrogates"
+
+
+def has_control_characters(text: str) -> bool:
+    return _CONTROL_CHARACTER.search(text) is not None
+
+
+def _printable(value: Any) -> Any:
+    # Before trimming: str.strip() would drop a trailing "\x1c" or "\x85" and hide it.
+    if isinstance(value, str) and has_control_characters(value):
+        raise ValueError(f"must not contain {CONTROL_CHARACTERS}")
     return value
 
 
@@ -52,10 +65,27 @@ def _timestamp(value: datetime) -> str:
 Timestamp = Annotated[datetime, PlainSerializer(_timestamp, return_type=str)]
 Money = Annotated[Decimal, PlainSerializer(format_money, return_type=str)]
 RequestTime = Annotated[AwareDatetime, BeforeValidator(_iso_string_only)]
-Price = Annotated[Decimal, BeforeValidator(_no_float), Field(gt=0, max_digits=10, decimal_places=2)]
-Text255 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-RoomNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-UserId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Price = Annotated[
+    Decimal,
+    BeforeValidator(parse_money),
+    Field(gt=0, max_digits=10, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number"}, {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"}],
+            "description": "greater than 0, at most 8 integer digits and 2 decimals; a string uses ASCII digits",
+        }
+    ),
+]
+Text255 = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), BeforeValidator(_printable)
+]
+RoomNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), BeforeValidator(_printable)
+]
+UserId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), BeforeValidator(_printable)
+]
+Email = Annotated[EmailStr, BeforeValidator(_printable)]
 SeatCount = Annotated[StrictInt, Field(ge=MIN_SEATS, le=MAX_SEATS)]
 
 
@@ -96,7 +126,7 @@ class CreateReservationRequest(RequestModel):
     sessionId: UUID
     seatIds: Annotated[list[UUID], Field(max_length=MAX_SEAT_IDS_IN_REQUEST)]
     userId: UserId
-    userEmail: EmailStr
+    userEmail: Email
 
 
 class CreateSaleRequest(RequestModel):

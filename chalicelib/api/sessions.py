@@ -189,7 +189,7 @@ def list_seats(actor: Actor | None, session_id: str) -> Response:
 
 # Part of every seat-map tag: bump it when SeatResponse starts showing the same rows differently,
 # so that tags handed out before the change stop matching.
-SEAT_MAP_FORMAT = "1"
+SEAT_MAP_FORMAT = "2"  # 2: reservationId is always null
 
 
 def seat_map_tag(version: str) -> str:

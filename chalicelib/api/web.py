@@ -77,12 +77,19 @@ PAGES = {
 }
 
 
+@lru_cache(maxsize=1)
+def _vendored() -> frozenset[str]:
+    return frozenset(path.name for path in STATIC_DIR.iterdir() if path.suffix in CONTENT_TYPES and path.is_file())
+
+
 @lru_cache(maxsize=16)
 def _asset(name: str) -> tuple[str, str] | None:
     """(text, version) of a vendored file; the version is its content hash."""
-    path = STATIC_DIR / name
-    if path.suffix not in CONTENT_TYPES or path.parent != STATIC_DIR or not path.is_file():
+    # Only names of files that are there: anything else (a NUL byte, a name too long for the
+    # file system) would make the file system raise rather than answer "no such file".
+    if name not in _vendored():
         return None
+    path = STATIC_DIR / name
     text = path.read_text(encoding="utf-8")
     return text, hashlib.sha256(text.encode()).hexdigest()[:12]
 

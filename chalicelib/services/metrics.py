@@ -90,5 +90,10 @@ class MetricsService:
         return AllMetrics(totals, sessions, top)
 
     def audit_of_reservation(self, reservation_id: UUID, owner: str | None = None) -> list[dict[str, Any]]:
+        """The audit trail of a reservation ``owner`` made (any reservation when None). One that
+        is not there, or not theirs, is NotFound, as everywhere else."""
         with self._db.transaction() as cur:
-            return self._projections.audit_of_reservation(cur, reservation_id, owner)
+            events = self._projections.audit_of_reservation(cur, reservation_id, owner)
+        if events is None:
+            raise NotFound(f"reservation {reservation_id} not found")
+        return events

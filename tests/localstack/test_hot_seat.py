@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from tests.e2e.driver import HttpDriver
-from tests.helpers import db_rows
+from tests.helpers import db_rows, seat_holders
 from tests.localstack.support import TopicReader
 
 
@@ -25,7 +25,7 @@ def test_200_simultaneous_holds_of_one_seat_have_exactly_one_winner(driver: Http
     assert {body["statusCode"] for status, body in results if status == 409} == {409}
 
     held = driver.seats(session["id"])[0]
-    assert held["status"] == "reserved" and held["reservationId"] == winner["id"]
+    assert held["status"] == "reserved" and seat_holders([seat["id"]]) == {seat["id"]: winner["id"]}
     assert db_rows("SELECT id::text, user_id FROM reservations WHERE session_id = %s", (session["id"],)) == [
         {"id": winner["id"], "user_id": winner["userId"]}
     ]

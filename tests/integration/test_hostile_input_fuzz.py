@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from app import app
 from chalicelib.api.http import MAX_JSON_DEPTH
-from chalicelib.api.routing import OPERATIONS
+from chalicelib.api.routing import OPERATIONS, IntegerParam
 from chalicelib.api.schemas import (
     CreateReservationRequest,
     CreateSaleRequest,
@@ -270,7 +270,7 @@ HOSTILE_QUERY_TEXT = st.builds(
 
 
 def hostile_query_values(param) -> st.SearchStrategy[str]:
-    if param.schema is None:  # an integer within [minimum, maximum]
+    if isinstance(param, IntegerParam):
         return st.one_of(
             HOSTILE_QUERY_TEXT,
             NOT_ASCII_DIGITS,

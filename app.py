@@ -16,7 +16,7 @@ from chalicelib.api.web import web_api
 from chalicelib.jobs.consumers import consumer_functions
 from chalicelib.jobs.functions import functions
 from chalicelib.jobs.scheduled import scheduled_jobs
-from chalicelib.observability import TRACING, logger, metrics, tracer
+from chalicelib.observability import TRACING, logger, metrics, trace_function
 
 app = Chalice(app_name="cinema-ticketing")
 # Powertools once, for every function: HTTP, scheduled, Kafka consumers and migrate.
@@ -25,7 +25,7 @@ app.register_middleware(
 )
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 if TRACING:
-    app.register_middleware(ConvertToMiddleware(tracer().capture_lambda_handler))
+    app.register_middleware(ConvertToMiddleware(trace_function))
 app.register_middleware(correlate_and_log, "http")
 app.register_middleware(chalice_answers_in_error_shape, "http")
 

@@ -16,8 +16,9 @@ and where it waited (``traced``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -25,7 +26,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-__all__ = ["TRACING", "MetricUnit", "count", "logger", "metrics", "traced", "tracer"]
+__all__ = ["TRACING", "MetricUnit", "count", "logger", "metrics", "trace_function", "traced", "tracer"]
 
 logger = Logger()
 metrics = Metrics()
@@ -45,16 +46,32 @@ def tracer() -> Tracer:
 
 def count(name: str, value: float = 1, *, unit: MetricUnit = MetricUnit.Count, **dimension: str) -> None:
     """Add to a metric of this invocation. With one dimension (``cause="gate"``) the value is
-    published on its own, under that dimension as well as the service."""
+    published on its own, under that dimension as well as the service.
+
+    Nothing at all when metrics are disabled: Powertools would still buffer the value, never
+    flush it, and print the buffer every 100th value (and single_metric prints every time)."""
+    if is_metrics_disabled():
+        return
     if not dimension:
         metrics.add_metric(name=name, unit=unit, value=value)
-        return
-    if is_metrics_disabled():  # single_metric prints even when metrics are disabled
         return
     ((key, label),) = dimension.items()
     with single_metric(name=name, unit=unit, value=value, namespace=metrics.namespace) as metric:
         metric.add_dimension(name="service", value=metrics.service or "")
         metric.add_dimension(name=key, value=label)
+
+
+def trace_function(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Powertools' ``capture_lambda_handler``, its subsegment named after the Lambda function
+    (``## cinema-ticketing-prod-APIHandler``): Chalice's ConvertToMiddleware hands it a
+    function named after the wrapper, which would name every function's subsegment alike."""
+
+    @functools.wraps(handler)
+    def invoke(event: Any, context: Any) -> Any:
+        handler.__name__ = getattr(context, "function_name", None) or handler.__name__
+        return tracer().capture_lambda_handler(handler)(event, context)
+
+    return invoke
 
 
 @contextlib.contextmanager

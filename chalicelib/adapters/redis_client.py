@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import redis
 
-from chalicelib.observability import logger
+from chalicelib.observability import logger, traced
 
 T = TypeVar("T")
 
@@ -34,7 +34,8 @@ class FailFastRedis:
         if not self.available:
             return default
         try:
-            return operation(self.client)
+            with traced("Redis"):
+                return operation(self.client)
         except redis.RedisError as exc:
             with self._lock:
                 self._down_until = time.monotonic() + self._retry_after

@@ -124,22 +124,30 @@ def test_with_metrics_off_nothing_is_printed(api, capsys):
     assert '"_aws"' not in capsys.readouterr().out
 
 
-def test_a_request_log_lines_carry_the_correlation_id_the_client_gets_back(api, capsys):
+@pytest.mark.parametrize(
+    ("path", "route", "expected"),
+    [
+        ("/sessions?limit=1", "/sessions", 200),
+        ("/sessions/not-a-uuid", "/sessions/{session_id}", 400),
+        ("/sessions/00000000-0000-4000-8000-000000000000", "/sessions/{session_id}", 404),
+    ],
+)
+def test_a_request_log_lines_carry_the_correlation_id_the_client_gets_back(api, capsys, path, route, expected):
     # The logger writes to the stdout it found at import: point it at this test's for a while.
     level, handler = logger.log_level, logger.registered_handler
     logger.setLevel("INFO")
     stream = handler.setStream(sys.stdout)
     try:
         capsys.readouterr()
-        status, _, headers = api.get("/sessions?limit=1")
+        status, _, headers = api.get(path)
         lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     finally:
         handler.setStream(stream)
         logger.setLevel(level)
-    assert status == 200
+    assert status == expected
     correlation_id = headers["X-Request-Id"]
     [handled] = [line for line in lines if line.get("message") == "request handled"]
     assert handled["correlation_id"] == correlation_id
     assert handled["service"] == "cinema-ticketing"
     assert handled["function_request_id"] == correlation_id  # the Lambda context is injected
-    assert (handled["method"], handled["path"], handled["status"]) == ("GET", "/sessions", 200)
+    assert (handled["method"], handled["path"], handled["status"]) == ("GET", route, expected)

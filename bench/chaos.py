@@ -44,7 +44,7 @@ import redis
 
 from bench.load import Api, Exhausted, Recorder, SeatPool, hold_body, latency_ms, status_counts
 from bench.scenarios import one_or_two
-from bench.stack import PROJECT_ROOT, PYTHON, Stack, postgres_client_ports
+from bench.stack import PROJECT_ROOT, PYTHON, LocalRun, postgres_client_ports
 from chalicelib.config import get_settings, local_services
 
 BURST_SIZE = 16
@@ -55,7 +55,7 @@ STOP_SECONDS = 6.0
 
 @dataclass
 class ChaosContext:
-    stack: Stack
+    stack: LocalRun
     session_id: str
     hot_seats: Iterator[str]
     burst_in_flight: threading.Event = field(default_factory=threading.Event)
@@ -261,7 +261,7 @@ FAULTS = [
 
 
 async def chaos_run(
-    api: Api, stack: Stack, fault: Fault, tag: str, *, concurrency: int = 12, lead: float = 4.0, tail: float = 4.0
+    api: Api, stack: LocalRun, fault: Fault, tag: str, *, concurrency: int = 12, lead: float = 4.0, tail: float = 4.0
 ) -> dict[str, Any]:
     """Load + one fault. Returns the run's numbers; the caller checks the invariants."""
     name = f"bench {tag} chaos-{fault.name}"

@@ -26,7 +26,7 @@ from bench.__main__ import with_api
 from bench.cpu import CpuMeter, per_operation_ms
 from bench.load import Api, SeatPool
 from bench.scenarios import hot_seat, uniform_holds
-from bench.stack import LOG_DIR, PYTHON, Stack, services_up, wait_for_quiet_machine
+from bench.stack import LOG_DIR, PYTHON, LocalRun, services_up, wait_for_quiet_machine
 
 PY_SPY = str(Path(PYTHON).parent / "py-spy")
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     wait_for_quiet_machine()
     services_up()
-    stack = Stack(workers=not args.no_workers)
+    stack = LocalRun(workers=not args.no_workers)
     stack.start()
     outputs: list[Path] = []
     try:

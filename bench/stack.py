@@ -103,7 +103,7 @@ def api_instance(args: list[str]) -> tuple[int, int] | None:
     return int(parts[1]), int(parts[2])
 
 
-class Stack:
+class LocalRun:
     """``python -m infra.run_local --instances N --port P`` as a child process group."""
 
     def __init__(
@@ -193,7 +193,7 @@ class Stack:
         log("API instances and workers stopped")
         self.process = None
 
-    def __enter__(self) -> Stack:
+    def __enter__(self) -> LocalRun:
         self.start()
         return self
 

@@ -192,7 +192,7 @@ class StackResult:
     changes: list[str] = field(default_factory=list)
 
 
-class Stack:
+class CloudFormationStack:
     """One CloudFormation stack, changed only through change sets."""
 
     def __init__(self, aws: Aws, name: str) -> None:
@@ -429,7 +429,7 @@ class Deployer:
     # ---- artifacts
 
     def artifacts(self) -> tuple[StackResult, str]:
-        result = Stack(self.aws, self.names.artifacts_stack).deploy(
+        result = CloudFormationStack(self.aws, self.names.artifacts_stack).deploy(
             template_body=ARTIFACTS_TEMPLATE.read_text(), parameters={}
         )
         return result, result.outputs["BucketName"]
@@ -454,7 +454,7 @@ class Deployer:
 
     def data(self) -> StackResult:
         parameters = {"Stage": self.names.stage, **self.options.data_parameters}
-        return Stack(self.aws, self.names.data_stack).deploy(
+        return CloudFormationStack(self.aws, self.names.data_stack).deploy(
             template_body=DATA_TEMPLATE.read_text(), parameters=parameters
         )
 
@@ -500,7 +500,7 @@ class Deployer:
         if not self.options.uses_data_stack:
             parameters["EmulatorConnections"] = self.emulator_settings()
         parameters.update(self.options.parameters)
-        return Stack(self.aws, self.names.app_stack).deploy(
+        return CloudFormationStack(self.aws, self.names.app_stack).deploy(
             template_url=self.object_url(bucket, template_key), parameters=parameters
         )
 
@@ -566,7 +566,7 @@ def deploy(options: Options) -> DeployResult:
 def url(options: Options) -> str:
     aws = connect(options)
     names = Names.of(options.stage)
-    outputs = Stack(aws, names.app_stack).outputs()
+    outputs = CloudFormationStack(aws, names.app_stack).outputs()
     if not outputs:
         raise DeployError(f"no stack {names.app_stack} at {aws.endpoint_url or 'AWS'}: deploy first")
     return api_url(aws, outputs, options.stage)
@@ -589,11 +589,11 @@ def destroy(options: Options) -> list[str]:
     aws = connect(options)
     names = Names.of(options.stage)
     deleted = []
-    if Stack(aws, names.app_stack).delete():
+    if CloudFormationStack(aws, names.app_stack).delete():
         deleted.append(names.app_stack)
-    if Stack(aws, names.data_stack).delete():
+    if CloudFormationStack(aws, names.data_stack).delete():
         deleted.append(names.data_stack)
-    artifacts = Stack(aws, names.artifacts_stack)
+    artifacts = CloudFormationStack(aws, names.artifacts_stack)
     bucket = artifacts.outputs().get("BucketName")
     if bucket:
         empty_bucket(aws, bucket)

@@ -18,7 +18,7 @@ TOPIC = "cinema.booking-events"
 
 
 @dataclass(frozen=True)
-class Stack:
+class Deployment:
     api_url: str
     endpoint_url: str | None  # None: AWS itself
     stage: str
@@ -66,6 +66,6 @@ class TopicReader:
             time.sleep(1)
 
 
-def call(stack: Stack, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+def call(stack: Deployment, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     response = httpx.request(method, stack.api_url + path, json=body, timeout=60)
     return response.status_code, (response.json() if response.content else None)

@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 
 from tests.e2e.driver import HttpDriver
 from tests.helpers import db_rows
-from tests.localstack.support import Stack, TopicReader, call
+from tests.localstack.support import Deployment, TopicReader, call
 
 
 def hold(driver: HttpDriver, session_id: str, seat_ids: list[str], user: str):
     return driver.request("POST", "/reservations", driver.hold_body(session_id, seat_ids, user))
 
 
-def test_the_programme_answers_without_a_token(stack: Stack):
+def test_the_programme_answers_without_a_token(stack: Deployment):
     """The local stage is packaged with AUTH_MODE=off: no authorizer on the routes."""
     status, sessions = call(stack, "GET", "/sessions")
     assert status == 200, sessions
@@ -36,7 +36,7 @@ def test_the_programme_answers_without_a_token(stack: Stack):
         assert set(methods.values()) == {"NONE"}, methods
 
 
-def test_full_booking_flow(stack: Stack, driver: HttpDriver, kafka: TopicReader, user: str):
+def test_full_booking_flow(stack: Deployment, driver: HttpDriver, kafka: TopicReader, user: str):
     session = driver.new_session(total_seats=20, price="12.50")
     assert call(stack, "GET", f"/sessions/{session['id']}") == (200, session)
     seats = driver.seats(session["id"])
@@ -90,7 +90,7 @@ def test_full_booking_flow(stack: Stack, driver: HttpDriver, kafka: TopicReader,
     assert all(r["published_at"] for r in outbox)
 
 
-def test_payment(stack: Stack, driver: HttpDriver, kafka: TopicReader, user: str):
+def test_payment(stack: Deployment, driver: HttpDriver, kafka: TopicReader, user: str):
     session = driver.new_session(total_seats=16, price="19.99")
     seats = driver.seats(session["id"])
     status, reservation = hold(driver, session["id"], [s["id"] for s in seats[:3]], user)
@@ -114,7 +114,7 @@ def test_payment(stack: Stack, driver: HttpDriver, kafka: TopicReader, user: str
     assert events[1]["amount"] == "59.97" and sorted(events[1]["seatIds"]) == sorted(reservation["seatIds"])
 
 
-def test_cancellation(stack: Stack, driver: HttpDriver, kafka: TopicReader, user: str):
+def test_cancellation(stack: Deployment, driver: HttpDriver, kafka: TopicReader, user: str):
     session = driver.new_session(total_seats=16)
     seats = driver.seats(session["id"])
     status, reservation = hold(driver, session["id"], [seats[5]["id"], seats[6]["id"]], user)

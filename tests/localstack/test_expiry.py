@@ -23,7 +23,7 @@ import pytest
 
 from tests.e2e.driver import HttpDriver
 from tests.helpers import db_rows
-from tests.localstack.support import Stack, TopicReader
+from tests.localstack.support import Deployment, TopicReader
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,7 @@ def parse_time(value: str) -> datetime:
 
 
 @pytest.fixture
-def sweeps(stack: Stack):
+def sweeps(stack: Deployment):
     """Route the sweeper's successful asynchronous invocations to a queue of the test's own."""
     lam, sqs = stack.client("lambda"), stack.client("sqs")
     function = stack.function_name("expire_reservations")
@@ -61,7 +61,7 @@ def sweeps(stack: Stack):
 
 
 def test_a_lapsed_hold_is_expired_by_the_scheduled_sweeper(
-    stack: Stack, driver: HttpDriver, kafka: TopicReader, sweeps, user: str
+    stack: Deployment, driver: HttpDriver, kafka: TopicReader, sweeps, user: str
 ):
     events = stack.client("events")
     function = stack.function_name("expire_reservations")

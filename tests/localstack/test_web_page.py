@@ -11,10 +11,10 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.chromium import CHROMIUM, CHROMIUM_FLAGS
 from tests.e2e.driver import HttpDriver
-from tests.localstack.support import Stack
+from tests.localstack.support import Deployment
 
 
-def test_buy_seats_on_the_page_through_api_gateway(stack: Stack, driver: HttpDriver, user: str):
+def test_buy_seats_on_the_page_through_api_gateway(stack: Deployment, driver: HttpDriver, user: str):
     session = driver.new_session(total_seats=16, price="12.50")
     seats = httpx.get(f"{stack.api_url}/sessions/{session['id']}/seats", timeout=60)
     tag = seats.headers["ETag"]
@@ -53,7 +53,7 @@ def test_buy_seats_on_the_page_through_api_gateway(stack: Stack, driver: HttpDri
     assert re.fullmatch(r"[0-9a-f-]{36}", sale_id)
 
 
-def test_the_next_page_link_through_api_gateway(stack: Stack, driver: HttpDriver):
+def test_the_next_page_link_through_api_gateway(stack: Deployment, driver: HttpDriver):
     driver.new_session()
     driver.new_session()
     first = httpx.get(f"{stack.api_url}/sessions?limit=1", timeout=60)

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from bench import baseline, chaos, coldstart, edge, report, scenarios
 from bench.cpu import CpuMeter, per_operation_ms
 from bench.invariants import TopicLog, check
-from bench.load import Api, SeatPool, summary_ms
+from bench.load import LoadDriver, SeatPool, summary_ms
 from bench.stack import (
     BENCH_ENV,
     DEFAULT_INSTANCES,
@@ -79,9 +79,9 @@ class Plan:
             self.burst_connections = 200
 
 
-def with_api(urls: list[str], fn: Callable[[Api], Awaitable[T]]) -> T:
+def with_api(urls: list[str], fn: Callable[[LoadDriver], Awaitable[T]]) -> T:
     async def go() -> T:
-        async with Api(urls) as api:
+        async with LoadDriver(urls) as api:
             return await fn(api)
 
     return asyncio.run(go())

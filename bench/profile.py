@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench.__main__ import with_api
 from bench.cpu import CpuMeter, per_operation_ms
-from bench.load import Api, SeatPool
+from bench.load import LoadDriver, SeatPool
 from bench.scenarios import hot_seat, uniform_holds
 from bench.stack import LOG_DIR, PYTHON, LocalRun, services_up, wait_for_quiet_machine
 
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         result: dict = {}
 
         def load() -> None:
-            async def go(api: Api) -> dict:
+            async def go(api: LoadDriver) -> dict:
                 if args.scenario == "hot-seat":
                     attempts, out = 0, {"holds": 0, "requests": 0}
                     started = time.perf_counter()

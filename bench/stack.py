@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from chalicelib.config import local_services
+from tests.api_client import ApiClient, OverHttp
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -216,11 +217,9 @@ class LocalRun:
         """The unix socket instance ``index`` serves on (the edge's upstream)."""
         return LOCAL_RUN_DIR / f"api-{self.port}-{index}.sock"
 
-    def instance_client(self, index: int, timeout: float = 30.0) -> httpx.Client:
-        """An HTTP client that talks to instance ``index`` directly, past the edge."""
-        return httpx.Client(
-            transport=httpx.HTTPTransport(uds=str(self.socket(index))), base_url="http://api", timeout=timeout
-        )
+    def instance_client(self, index: int, timeout: float = 30.0) -> ApiClient:
+        """The API client, talking to instance ``index`` directly, past the edge."""
+        return ApiClient(OverHttp(["http://api"], timeout=timeout, uds=str(self.socket(index))))
 
     def edge_pids(self) -> list[int]:
         """nginx's processes of this stack."""

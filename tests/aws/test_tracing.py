@@ -27,7 +27,7 @@ INVOCATIONS = """
 import json, uuid
 from app import app
 from tests.aws.test_lambda_events import LambdaContext, proxy_event
-from tests.helpers import session_body
+from tests.api_client import session_body
 
 def call(*args, **kwargs):
     response = app(proxy_event(*args, **kwargs), LambdaContext())

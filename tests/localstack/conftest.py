@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.driver import HttpDriver
+from tests.api_client import ApiClient, OverHttp
 from tests.localstack.support import APP, Deployment, TopicReader, endpoint_of
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -107,8 +107,8 @@ def localstack(stack: Deployment) -> Deployment:
 
 
 @pytest.fixture(scope="session")
-def driver(stack: Deployment) -> HttpDriver:
-    return HttpDriver([stack.api_url])
+def driver(stack: Deployment) -> ApiClient:
+    return ApiClient(OverHttp([stack.api_url]))
 
 
 @pytest.fixture

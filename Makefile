@@ -8,8 +8,6 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 INSTANCES ?= 1
 STAGE ?= local
-TEST_DATABASE_URL ?= postgresql://cinema:cinema@127.0.0.1:54329/cinema_test
-TEST_REDIS_URL ?= redis://127.0.0.1:63799/15
 LAMBDA_WHEELS := .local/lambda-wheels
 
 .PHONY: run test stop services status migrate lint typecheck pytest clean browser token screenshots
@@ -55,8 +53,7 @@ token: $(BIN)/.installed
 	@$(BIN)/python -m infra.dev_token $(USER) $(if $(ADMIN),--admin) --stage $(if $(TOKEN_STAGE),$(TOKEN_STAGE),local)
 
 test: services browser lint typecheck
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m chalicelib.jobs.migrate
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest --ignore=tests/localstack $(PYTEST_ARGS)
+	$(BIN)/pytest --ignore=tests/localstack $(PYTEST_ARGS)
 	# The same app through LocalStack without Docker (API Gateway, Lambda, EventBridge), in a
 	# pytest run of its own: it brings its stack up and points the session at that stack's database.
 	$(BIN)/pytest tests/localstack $(PYTEST_ARGS)
@@ -64,9 +61,7 @@ test: services browser lint typecheck
 # The README's pictures of the web pages (docs/screenshots/), taken by the browser tests that
 # `make test` runs (which keep theirs in .local/screenshots).
 screenshots: services browser
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m chalicelib.jobs.migrate
-	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-	  $(BIN)/pytest tests/browser -q -k "full_buy_flow or mobile_layout or staff_create"
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/browser -q -k "full_buy_flow or mobile_layout or staff_create"
 
 stop:
 	@test -x $(BIN)/python && $(BIN)/python -m infra.localstack.stack down || true

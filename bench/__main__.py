@@ -23,14 +23,14 @@ from typing import Any, TypeVar
 from bench import baseline, chaos, coldstart, edge, report, scenarios
 from bench.cpu import CpuMeter, per_operation_ms
 from bench.invariants import TopicLog, check
-from bench.load import Api, SeatPool, summary_ms
+from bench.load import LoadDriver, SeatPool, summary_ms
 from bench.stack import (
     BENCH_ENV,
     DEFAULT_INSTANCES,
     DEFAULT_PORT,
     PROJECT_ROOT,
     SWEEP_INTERVAL_SECONDS,
-    Stack,
+    LocalRun,
     log,
     services_up,
     wait_for_quiet_machine,
@@ -79,9 +79,9 @@ class Plan:
             self.burst_connections = 200
 
 
-def with_api(urls: list[str], fn: Callable[[Api], Awaitable[T]]) -> T:
+def with_api(urls: list[str], fn: Callable[[LoadDriver], Awaitable[T]]) -> T:
     async def go() -> T:
-        async with Api(urls) as api:
+        async with LoadDriver(urls) as api:
             return await fn(api)
 
     return asyncio.run(go())
@@ -136,7 +136,7 @@ class Bench:
         log(f"invariants after {scenario}: {state} ({len(sessions)} sessions, {inv['sales']} sales)")
         return inv
 
-    def release_holds(self, stack: Stack, sessions: list[str]) -> None:
+    def release_holds(self, stack: LocalRun, sessions: list[str]) -> None:
         """Cancel (through the API) what a throughput step left held and wait for its events to
         drain. Otherwise the step's holds expire 30 s later, in the middle of a later step, and
         the sweeper, relay and consumers working on them take CPU from that measurement."""
@@ -157,7 +157,7 @@ class Bench:
     # scenarios -------------------------------------------------------------------------
 
     def throughput(
-        self, stack: Stack, key: str = "throughput", raw_too: bool = True, levels: list[int] | None = None
+        self, stack: LocalRun, key: str = "throughput", raw_too: bool = True, levels: list[int] | None = None
     ) -> dict[str, Any]:
         urls = stack.urls
         levels = levels or self.plan.levels
@@ -210,7 +210,7 @@ class Bench:
         return out
 
     def hot_seat(
-        self, stack: Stack, runs: int, key: str = "hot_seat", concurrency: int = 0, attempts: int = 0
+        self, stack: LocalRun, runs: int, key: str = "hot_seat", concurrency: int = 0, attempts: int = 0
     ) -> dict[str, Any]:
         concurrency = concurrency or self.plan.hot_seat_concurrency
         attempts = attempts or self.plan.hot_seat_attempts
@@ -238,7 +238,7 @@ class Bench:
         out["latency_409_ms"] = summary_ms(pooled)
         return out
 
-    def hot_section(self, stack: Stack, runs: int) -> dict[str, Any]:
+    def hot_section(self, stack: LocalRun, runs: int) -> dict[str, Any]:
         out: dict[str, Any] = {"runs": []}
         for n in range(runs):
             result = with_api(
@@ -259,7 +259,7 @@ class Bench:
             )
         return out
 
-    def full_flow(self, stack: Stack, key: str = "full_flow", raw_too: bool = True) -> dict[str, Any]:
+    def full_flow(self, stack: LocalRun, key: str = "full_flow", raw_too: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {"api": {}, "raw": {}}
         api_sessions: list[str] = []
         raw_sessions: list[str] = []
@@ -303,7 +303,7 @@ class Bench:
         self.check(key, api_sessions + raw_sessions, kafka_sessions=api_sessions)
         return out
 
-    def chaos(self, stack: Stack, only: list[str] | None = None) -> list[dict[str, Any]]:
+    def chaos(self, stack: LocalRun, only: list[str] | None = None) -> list[dict[str, Any]]:
         runs = []
         for fault in chaos.FAULTS:
             if only and fault.name not in only:
@@ -336,7 +336,7 @@ class Bench:
             )
         return runs
 
-    def edge(self, stack: Stack) -> dict[str, Any]:
+    def edge(self, stack: LocalRun) -> dict[str, Any]:
         url = stack.urls[0]
         burst = with_api(stack.urls, lambda api: edge.burst(api, url, self.tag, self.plan.burst_connections))
         self.check("burst", burst["sessions"])
@@ -386,7 +386,7 @@ class Bench:
         services_up()
         self.topic_log = TopicLog(self.bootstrap, self.topic)
         self.topic_log.refresh()
-        stack = Stack(self.instances, self.port)
+        stack = LocalRun(self.instances, self.port)
         stack.start()
         try:
             if plan.only_chaos:
@@ -400,7 +400,7 @@ class Bench:
         self.results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         return self.results
 
-    def scenarios(self, stack: Stack, faults: list[str] | None) -> None:
+    def scenarios(self, stack: LocalRun, faults: list[str] | None) -> None:
         plan = self.plan
         self.results["throughput"] = self.throughput(stack)
         self.results["hot_seat"] = self.hot_seat(stack, plan.hot_seat_runs)

@@ -31,7 +31,6 @@ from chalicelib.adapters.outbox_repository import OutboxMessage, OutboxRepositor
 from chalicelib.adapters.reservation_cache import ReservationCache
 from chalicelib.adapters.reservations_repository import ReservationsRepository
 from chalicelib.adapters.sales_repository import SalesRepository
-from chalicelib.bootstrap import booking_topic
 from chalicelib.config import Settings, get_settings
 from chalicelib.domain.events import BookingEvent, EventType
 from chalicelib.domain.models import Reservation
@@ -117,7 +116,7 @@ class RawSql:
             lock_timeout_ms=s.lock_timeout_ms,
         )
         self.db.wait_ready(30)  # every connection open before the clock starts
-        self.topic = booking_topic(s)
+        self.topic = s.booking_topic
         self.reservations = ReservationsRepository()
         outbox = OutboxRepository(self.topic)
         self.uow = UnitOfWork(self.db, outbox, _MarkPublished(self.db, outbox))  # type: ignore[arg-type]

@@ -42,10 +42,11 @@ import httpx
 import psycopg
 import redis
 
-from bench.load import Api, Exhausted, Recorder, SeatPool, hold_body, latency_ms, status_counts
+from bench.load import Exhausted, LoadDriver, Recorder, SeatPool, latency_ms, status_counts
 from bench.scenarios import one_or_two
-from bench.stack import PROJECT_ROOT, PYTHON, Stack, postgres_client_ports
-from chalicelib.config import get_settings
+from bench.stack import PROJECT_ROOT, PYTHON, LocalRun, postgres_client_ports
+from chalicelib.config import get_settings, local_services
+from tests.api_client import hold_body
 
 BURST_SIZE = 16
 BURST_PAUSE = 0.7
@@ -55,7 +56,7 @@ STOP_SECONDS = 6.0
 
 @dataclass
 class ChaosContext:
-    stack: Stack
+    stack: LocalRun
     session_id: str
     hot_seats: Iterator[str]
     burst_in_flight: threading.Event = field(default_factory=threading.Event)
@@ -103,7 +104,7 @@ def kill9(ctx: ChaosContext) -> dict[str, Any]:
         if new_pid and new_pid != pid:
             try:
                 with ctx.stack.instance_client(index, timeout=1) as client:
-                    if client.get("/sessions?limit=1").status_code == 200:
+                    if client.get("/sessions?limit=1").status == 200:
                         back = time.monotonic() - started
                         break
             except httpx.HTTPError:
@@ -125,7 +126,7 @@ def redis_flush(ctx: ChaosContext) -> dict[str, Any]:
 def redis_restart(ctx: ChaosContext) -> dict[str, Any]:
     started = time.monotonic()
     subprocess.run(
-        ["redis-cli", "-p", os.environ.get("CINEMA_REDIS_PORT", "63799"), "shutdown", "nosave"],
+        ["redis-cli", "-p", str(local_services().redis_port), "shutdown", "nosave"],
         check=False,
         capture_output=True,
     )
@@ -180,12 +181,10 @@ def sigstop(ctx: ChaosContext) -> dict[str, Any]:
         def victim(seat: str = seat, outcome: dict[str, Any] = outcome) -> None:
             try:
                 with ctx.stack.instance_client(index) as instance:
-                    response = instance.post(
-                        "/reservations", json=hold_body(ctx.session_id, [seat], f"stopped-{seat[:8]}")
-                    )
-                outcome["status"] = response.status_code
-                if response.status_code == 201:
-                    outcome["id"] = response.json()["id"]
+                    status, body, _ = instance.hold(ctx.session_id, [seat], f"stopped-{seat[:8]}")
+                outcome["status"] = status
+                if status == 201:
+                    outcome["id"] = body["id"]
             except httpx.HTTPError as exc:
                 outcome["status"] = f"error {type(exc).__name__}"
 
@@ -208,12 +207,10 @@ def sigstop(ctx: ChaosContext) -> dict[str, Any]:
             def contender(n: int, seat: str = seat) -> tuple[int, str | None]:
                 try:
                     with ctx.stack.instance_client(others[n % len(others)]) as instance:
-                        response = instance.post(
-                            "/reservations", json=hold_body(ctx.session_id, [seat], f"contender-{n}")
-                        )
+                        status, body, _ = instance.hold(ctx.session_id, [seat], f"contender-{n}")
                 except httpx.HTTPError:
                     return 0, None
-                return response.status_code, response.json()["id"] if response.status_code == 201 else None
+                return status, body["id"] if status == 201 else None
 
             pool = ThreadPoolExecutor(BURST_SIZE)
             futures = [pool.submit(contender, n) for n in range(BURST_SIZE)]
@@ -261,7 +258,14 @@ FAULTS = [
 
 
 async def chaos_run(
-    api: Api, stack: Stack, fault: Fault, tag: str, *, concurrency: int = 12, lead: float = 4.0, tail: float = 4.0
+    api: LoadDriver,
+    stack: LocalRun,
+    fault: Fault,
+    tag: str,
+    *,
+    concurrency: int = 12,
+    lead: float = 4.0,
+    tail: float = 4.0,
 ) -> dict[str, Any]:
     """Load + one fault. Returns the run's numbers; the caller checks the invariants."""
     name = f"bench {tag} chaos-{fault.name}"

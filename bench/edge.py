@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.load import Api, SeatPool, hold_body, summary_ms
+from bench.load import LoadDriver, SeatPool, summary_ms
 from bench.scenarios import uniform_holds
+from tests.api_client import hold_body
 
 
 def _address(url: str) -> tuple[str, int]:
@@ -36,7 +37,7 @@ def _hold_request(body: dict[str, Any]) -> bytes:
     return head + b"Content-Length: %d\r\n\r\n" % len(payload) + payload
 
 
-async def burst(api: Api, url: str, tag: str, connections: int = 1000) -> dict[str, Any]:
+async def burst(api: LoadDriver, url: str, tag: str, connections: int = 1000) -> dict[str, Any]:
     session_id, seats = await api.create_session(f"bench {tag} burst", 16)
     host, port = _address(url)
     go = asyncio.Event()
@@ -83,7 +84,7 @@ async def burst(api: Api, url: str, tag: str, connections: int = 1000) -> dict[s
 
 
 async def slow_clients(
-    api: Api, url: str, pool: SeatPool, tag: str, *, idle: int = 300, slowloris: int = 50, duration: float = 6.0
+    api: LoadDriver, url: str, pool: SeatPool, tag: str, *, idle: int = 300, slowloris: int = 50, duration: float = 6.0
 ) -> dict[str, Any]:
     host, port = _address(url)
     opened = time.perf_counter()

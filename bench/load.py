@@ -22,10 +22,10 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.http_client import HttpConnectionPool, ProtocolError
+from tests.api_client import session_body
 
 CONNECTION_ERROR = 0
 CLIENT_TIMEOUT = -1
@@ -95,8 +95,9 @@ def status_counts(samples: Sequence[Sample]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-class Api:
-    """Async HTTP access to the API. Use as ``async with Api(urls) as api``."""
+class LoadDriver:
+    """The load side of the API client (tests.api_client): the same requests, sent from
+    asyncio over the lean pool, timed. Use as ``async with LoadDriver(urls) as api``."""
 
     def __init__(self, urls: Sequence[str], *, connections_per_instance: int = 64, timeout: float = 30.0) -> None:
         self.urls = list(urls)
@@ -105,7 +106,7 @@ class Api:
         self.clients: list[HttpConnectionPool] = []
         self._round_robin = itertools.cycle(range(len(self.urls)))
 
-    async def __aenter__(self) -> Api:
+    async def __aenter__(self) -> LoadDriver:
         self.clients = [HttpConnectionPool(url, self._connections, self._timeout) for url in self.urls]
         return self
 
@@ -156,15 +157,7 @@ class Api:
 
     async def create_session(self, name: str, total_seats: int, *, instance: int = 0) -> tuple[str, list[str]]:
         """A session starting tomorrow; returns its id and its seat ids in seat order."""
-        now = datetime.now(UTC)
-        body = {
-            "movieName": name[:255],
-            "roomNumber": "Bench",
-            "startTime": (now + timedelta(days=1)).isoformat().replace("+00:00", "Z"),
-            "endTime": (now + timedelta(days=1, hours=2)).isoformat().replace("+00:00", "Z"),
-            "ticketPrice": "25.00",
-            "totalSeats": total_seats,
-        }
+        body = session_body(movieName=name[:255], roomNumber="Bench", totalSeats=total_seats)
         created = await self.call(instance, "POST", "/sessions", body)
         if created.status != 201:
             raise RuntimeError(f"POST /sessions failed with {created.status}")
@@ -186,10 +179,6 @@ class Api:
                 return await self.create_session(f"{name} #{index}", total_seats, instance=index)
 
         return list(await asyncio.gather(*(one(i) for i in range(count))))
-
-
-def hold_body(session_id: str, seat_ids: Sequence[str], user: str) -> dict[str, Any]:
-    return {"sessionId": session_id, "seatIds": list(seat_ids), "userId": user, "userEmail": f"{user}@bench.example"}
 
 
 class Exhausted(Exception):

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from bench.__main__ import with_api
 from bench.cpu import CpuMeter, per_operation_ms
-from bench.load import Api, SeatPool
+from bench.load import LoadDriver, SeatPool
 from bench.scenarios import hot_seat, uniform_holds
-from bench.stack import LOG_DIR, PYTHON, Stack, services_up, wait_for_quiet_machine
+from bench.stack import LOG_DIR, PYTHON, LocalRun, services_up, wait_for_quiet_machine
 
 PY_SPY = str(Path(PYTHON).parent / "py-spy")
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     wait_for_quiet_machine()
     services_up()
-    stack = Stack(workers=not args.no_workers)
+    stack = LocalRun(workers=not args.no_workers)
     stack.start()
     outputs: list[Path] = []
     try:
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         result: dict = {}
 
         def load() -> None:
-            async def go(api: Api) -> dict:
+            async def go(api: LoadDriver) -> dict:
                 if args.scenario == "hot-seat":
                     attempts, out = 0, {"holds": 0, "requests": 0}
                     started = time.perf_counter()

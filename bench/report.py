@@ -316,7 +316,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     levels = tp["levels"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
     series = [
-        ("API (chalice local)", tp["api"], "tab:blue", "o-"),
+        ("API (edge + Granian)", tp["api"], "tab:blue", "o-"),
         ("raw SQL baseline", tp.get("raw", {}), "tab:gray", "^--"),
     ]
     for label, data, color, style in series:
@@ -481,23 +481,22 @@ def markdown(results: dict[str, Any], out_dir: Path) -> str:
         f"- Machine: {results['machine']['cores']} cores shared by everything below (and by other people's "
         f"test runs: the bench waits until no pytest runs before each heavy step); load average at start "
         f"{', '.join(f'{x:.2f}' for x in results['machine']['load_at_start'])}.",
-        f"- Stack: PostgreSQL, Redis and Kafka from `infra.services up`; {cfg['instances']} `chalice local` "
-        "instances with TCP_NODELAY on their connections (`python -m infra.chalice_local local`, "
-        f"infra/chalice_local.py) on ports {cfg['ports']} plus the sweeper (every {cfg['sweep_interval_s']:g} s), "
-        "the outbox relay (every 2 s) and the two Kafka consumers, all from `python -m infra.run_local --instances 4 "
-        "--port 18000` (SIGTERM to its process group at the end).",
+        f"- Stack: PostgreSQL, Redis and Kafka from `infra.services up`; `python -m infra.run_local --instances "
+        f"{cfg['instances']} --port {cfg['edge_port']}`: {cfg['instances']} Granian processes, each one Chalice "
+        "app on its own unix socket (infra/api_server.py), behind the nginx edge on the port "
+        f"(infra/edge/nginx.conf.template), plus the sweeper (every {cfg['sweep_interval_s']:g} s), the outbox "
+        "relay and the two Kafka consumers (SIGTERM to its process group at the end).",
         f"- Stage `{cfg['stage']}`: the userId in the body is trusted. Abuse limits lifted for the instances "
         f"with `{' '.join(f'{k}={v}' for k, v in cfg['env'].items())}`; every request uses a distinct userId, "
         f"so MAX_HELD_SEATS_PER_USER (20) never applies. Hold TTL {cfg['reservation_ttl_s']} s, seat gate TTL "
         f"{cfg['seat_gate_ttl_ms']} ms, DB pool <= {cfg['db_pool_max_per_instance']} per instance: all defaults.",
-        "- Driver (`bench/load.py`): asyncio + aiohttp in one process, one keep-alive session per instance, "
-        "connections opened before the clock starts; client `w` talks to instance `w % 4`; closed loop "
+        "- Driver (`bench/load.py`): asyncio and a lean keep-alive HTTP/1.1 client (`bench/http_client.py`) "
+        "in one process against the edge's one URL, connections opened before the clock starts; closed loop "
         "(N clients = N requests in flight). Latency is measured by the client, send to last byte.",
-        "- Raw-SQL baseline (`bench/baseline.py`): the app's own repository methods inside the app's own "
-        "`Database` (pool, checkout check, session options), in the same transaction a hold runs (advisory "
-        "lock + held count, claim, insert, outbox insert) and then the same autocommit `mark_published`, "
-        "N threads, no HTTP/Redis/Kafka. Sales likewise (`end_pending`, `sell_seats`, sale + seats insert "
-        "and re-read, outbox; then `mark_published`).",
+        "- Raw-SQL baseline (`bench/baseline.py`): the minimal hold the API is measured against, inside the "
+        "app's own `Database` (pool, session options): one transaction with one guarded `UPDATE` of the seats, "
+        "an `INSERT` of the reservation and one of its outbox row; N threads, no HTTP, Redis or Kafka. Sales "
+        "run the real `hold_seats` and `SaleService.confirm` in the app's `UnitOfWork`.",
         "",
         "## Targets",
         "",
@@ -532,8 +531,8 @@ def markdown(results: dict[str, Any], out_dir: Path) -> str:
     if cpu_rows:
         lines += [
             "Where the CPU goes (bench/cpu.py: CPU milliseconds per successful hold, from /proc, per component; "
-            "`driver` is the load generator itself - aiohttp for the API, the psycopg threads for raw SQL; `other` "
-            "is everything else on the machine meanwhile, e.g. other people's test runs):",
+            "`driver` is the load generator itself - the lean HTTP client for the API, the psycopg threads for "
+            "raw SQL; `other` is everything else on the machine meanwhile, e.g. other people's test runs):",
             "",
             _md_table(CPU_HEADERS, cpu_rows),
             "",
@@ -542,8 +541,9 @@ def markdown(results: dict[str, Any], out_dir: Path) -> str:
     lines += [
         "## Hot seat",
         "",
-        f"{hot['attempts']} hold attempts on one seat per run by distinct users, 32 clients spread over the 4 "
-        f"instances, the first 32 sent together. Exactly one winner in **{hot['exactly_one']} of "
+        f"{hot['attempts']} hold attempts on one seat per run by distinct users, {hot['concurrency']} clients "
+        f"through the edge (to the {cfg['instances']} instances), the first {hot['concurrency']} sent together. "
+        f"Exactly one winner in **{hot['exactly_one']} of "
         f"{len(hot['runs'])}** runs. 409 latency over all runs: p50 {hot['latency_409_ms']['p50']:.1f} ms, "
         f"p90 {hot['latency_409_ms']['p90']:.1f} ms, p99 {hot['latency_409_ms']['p99']:.1f} ms.",
         "",

@@ -10,17 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.load import (
-    Api,
-    Exhausted,
-    Recorder,
-    SeatPool,
-    closed_loop,
-    hold_body,
-    latency_ms,
-    percentile,
-    status_counts,
-)
+from bench.load import Exhausted, LoadDriver, Recorder, SeatPool, closed_loop, latency_ms, percentile, status_counts
+from tests.api_client import hold_body
 
 
 def one_or_two(seed: int) -> Callable[[int], int]:
@@ -30,7 +21,7 @@ def one_or_two(seed: int) -> Callable[[int], int]:
     return lambda i: table[i % len(table)]
 
 
-async def hot_seat(api: Api, tag: str, *, attempts: int = 2000, concurrency: int = 32) -> dict[str, Any]:
+async def hot_seat(api: LoadDriver, tag: str, *, attempts: int = 2000, concurrency: int = 32) -> dict[str, Any]:
     """``attempts`` holds of ONE seat by distinct users, ``concurrency`` at a time spread over
     the instances; the first ``concurrency`` leave together. Exactly one may win."""
     session_id, seats = await api.create_session(f"bench {tag} hot-seat", 16)
@@ -69,7 +60,7 @@ async def hot_seat(api: Api, tag: str, *, attempts: int = 2000, concurrency: int
 
 
 async def hot_section(
-    api: Api, tag: str, *, seats: int = 100, users: int = 5000, concurrency: int = 32, seed: int = 11
+    api: LoadDriver, tag: str, *, seats: int = 100, users: int = 5000, concurrency: int = 32, seed: int = 11
 ) -> dict[str, Any]:
     """``users`` users each want 1 or 2 seats (adjacent when they can) of a ``seats``-seat room.
     A user picks from its view of the free seats (refreshed by GET /sessions/{id}/seats at
@@ -179,7 +170,9 @@ async def hot_section(
     }
 
 
-async def uniform_holds(api: Api, pool: SeatPool, tag: str, *, concurrency: int, duration: float) -> dict[str, Any]:
+async def uniform_holds(
+    api: LoadDriver, pool: SeatPool, tag: str, *, concurrency: int, duration: float
+) -> dict[str, Any]:
     """Closed-loop holds of one fresh seat each (sessions rotate), distinct users."""
     recorder = Recorder()
     await api.warm(concurrency // api.instances + 1)
@@ -217,7 +210,7 @@ async def uniform_holds(api: Api, pool: SeatPool, tag: str, *, concurrency: int,
 
 
 async def full_flow(
-    api: Api, pool: SeatPool, tag: str, *, concurrency: int, duration: float, seed: int = 5
+    api: LoadDriver, pool: SeatPool, tag: str, *, concurrency: int, duration: float, seed: int = 5
 ) -> dict[str, Any]:
     """Closed loop of hold (1 or 2 fresh seats) then pay (POST /sales)."""
     recorder = Recorder()
@@ -265,7 +258,7 @@ async def full_flow(
     }
 
 
-async def cancel_all(api: Api, reservation_ids: list[str], *, concurrency: int = 8) -> dict[str, int]:
+async def cancel_all(api: LoadDriver, reservation_ids: list[str], *, concurrency: int = 8) -> dict[str, int]:
     """DELETE each reservation (spread over the instances); returns the statuses seen."""
     remaining = list(reservation_ids)
     statuses: dict[str, int] = {}

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import httpx
 
+from chalicelib.config import local_services
+from tests.api_client import ApiClient, OverHttp
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 LOG_DIR = PROJECT_ROOT / ".local" / "bench"
@@ -101,7 +104,7 @@ def api_instance(args: list[str]) -> tuple[int, int] | None:
     return int(parts[1]), int(parts[2])
 
 
-class Stack:
+class LocalRun:
     """``python -m infra.run_local --instances N --port P`` as a child process group."""
 
     def __init__(
@@ -191,7 +194,7 @@ class Stack:
         log("API instances and workers stopped")
         self.process = None
 
-    def __enter__(self) -> Stack:
+    def __enter__(self) -> LocalRun:
         self.start()
         return self
 
@@ -214,11 +217,9 @@ class Stack:
         """The unix socket instance ``index`` serves on (the edge's upstream)."""
         return LOCAL_RUN_DIR / f"api-{self.port}-{index}.sock"
 
-    def instance_client(self, index: int, timeout: float = 30.0) -> httpx.Client:
-        """An HTTP client that talks to instance ``index`` directly, past the edge."""
-        return httpx.Client(
-            transport=httpx.HTTPTransport(uds=str(self.socket(index))), base_url="http://api", timeout=timeout
-        )
+    def instance_client(self, index: int, timeout: float = 30.0) -> ApiClient:
+        """The API client, talking to instance ``index`` directly, past the edge."""
+        return ApiClient(OverHttp(["http://api"], timeout=timeout, uds=str(self.socket(index))))
 
     def edge_pids(self) -> list[int]:
         """nginx's processes of this stack."""
@@ -235,10 +236,11 @@ def _parent(pid: int) -> int | None:
     return int(raw[raw.rindex(")") + 2 :].split()[1])
 
 
-def postgres_client_ports(pids: list[int], pg_port: int = 54329) -> set[int]:
+def postgres_client_ports(pids: list[int], pg_port: int | None = None) -> set[int]:
     """Local TCP ports of the connections these processes hold to PostgreSQL, from /proc:
     their socket inodes, matched against /proc/net/tcp. Used to terminate the backends of
     our own API instances only, never anyone else's."""
+    pg_port = pg_port or local_services().pg_port
     inodes: set[str] = set()
     for pid in pids:
         fd_dir = Path(f"/proc/{pid}/fd")

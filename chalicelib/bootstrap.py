@@ -25,13 +25,13 @@ if TYPE_CHECKING:
     from chalicelib.adapters.redis_client import FailFastRedis
     from chalicelib.adapters.reservation_cache import ReservationCache
     from chalicelib.adapters.tokens import TokenVerifier
-    from chalicelib.services.consumers import EventConsumer
     from chalicelib.services.event_dispatch import EventDispatcher
     from chalicelib.services.expiry import ExpiryService
     from chalicelib.services.health import HealthService
     from chalicelib.services.idempotency import IdempotentCommands
     from chalicelib.services.metrics import MetricsService
     from chalicelib.services.outbox_relay import OutboxRelay
+    from chalicelib.services.projections import EventConsumer
     from chalicelib.services.reservations import ReservationService
     from chalicelib.services.sales import SaleService
     from chalicelib.services.sessions import SessionService
@@ -40,10 +40,6 @@ if TYPE_CHECKING:
 
 # How much sooner than the hold it guards a seat gate lapses.
 GATE_MARGIN_MS = 250
-
-
-def booking_topic(settings: Settings) -> str:
-    return f"{settings.kafka_topic_prefix}.booking-events"
 
 
 @dataclass
@@ -89,7 +85,7 @@ class Container:
     def outbox(self) -> OutboxRepository:
         from chalicelib.adapters.outbox_repository import OutboxRepository
 
-        return OutboxRepository(booking_topic(self.settings))
+        return OutboxRepository(self.settings.booking_topic)
 
     @cached_property
     def dispatcher(self) -> EventDispatcher:
@@ -169,7 +165,7 @@ class Container:
             self.db,
             self.outbox,
             self.publisher,
-            dead_letter_topic=f"{booking_topic(self.settings)}.dlq",
+            dead_letter_topic=self.settings.dead_letter_topic,
             batch_size=self.settings.outbox_batch_size,
             max_attempts=self.settings.outbox_max_attempts,
             grace_seconds=self.settings.outbox_relay_grace_seconds,
@@ -183,13 +179,13 @@ class Container:
 
     @cached_property
     def metrics_consumer(self) -> EventConsumer:
-        from chalicelib.services.consumers import EventConsumer, MetricsProjection
+        from chalicelib.services.projections import EventConsumer, MetricsProjection
 
         return EventConsumer(self.db, MetricsProjection(self.projections), self.publisher)
 
     @cached_property
     def audit_consumer(self) -> EventConsumer:
-        from chalicelib.services.consumers import AuditTrail, EventConsumer
+        from chalicelib.services.projections import AuditTrail, EventConsumer
 
         return EventConsumer(self.db, AuditTrail(self.projections), self.publisher)
 

@@ -1,7 +1,8 @@
 """The only module that reads the environment.
 
 Everything the code needs to know about where it runs is collected here into one
-frozen ``Settings`` object. In AWS the connection secrets (database, Redis and Kafka
+frozen ``Settings`` object. Locally the services' ports come from ``./.env`` (the file docker
+compose reads too), through ``local_services``. In AWS the connection secrets (database, Redis and Kafka
 addresses) are not baked into the function's environment: ``CONFIG_SECRET_NAME`` or
 ``CONFIG_PARAMETER_NAME`` names a Secrets Manager secret or an SSM parameter holding a
 JSON object, read once per process through Powertools Parameters (which caches it).
@@ -12,15 +13,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-LOCAL_DATABASE_URL = "postgresql://cinema:cinema@127.0.0.1:54329/cinema"
-LOCAL_REDIS_URL = "redis://127.0.0.1:63799/0"
-LOCAL_KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:19092"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_SERVICES_FILE = PROJECT_ROOT / ".env"
+LOCAL_HOST = "127.0.0.1"
 
 # Keys a connection secret must carry; anything else in it is a mistake worth reporting.
 SECRET_KEYS = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")
@@ -44,13 +47,69 @@ class ConfigurationError(RuntimeError):
     """The process cannot start because its configuration is missing or malformed."""
 
 
+@dataclass(frozen=True)
+class LocalServices:
+    """This machine's PostgreSQL, Redis, Kafka and LocalStack (make run, make test, docker
+    compose): the ports of ./.env, each overridable by its variable (CINEMA_PG_PORT, ...)."""
+
+    pg_port: int
+    redis_port: int
+    kafka_port: int
+    kafka_controller_port: int
+    localstack_port: int
+
+    def database_url(self, database: str = "cinema", user: str = "cinema") -> str:
+        credentials = "postgres" if user == "postgres" else f"{user}:{user}"
+        return f"postgresql://{credentials}@{LOCAL_HOST}:{self.pg_port}/{database}"
+
+    def redis_url(self, db: int = 0) -> str:
+        return f"redis://{LOCAL_HOST}:{self.redis_port}/{db}"
+
+    @property
+    def kafka_bootstrap_servers(self) -> str:
+        return f"{LOCAL_HOST}:{self.kafka_port}"
+
+    @property
+    def localstack_endpoint(self) -> str:
+        return f"http://{LOCAL_HOST}:{self.localstack_port}"
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines and # comments: the part of docker compose's .env format the file uses."""
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def local_services(environ: Mapping[str, str] | None = None) -> LocalServices:
+    environ = os.environ if environ is None else environ
+    defaults = _read_env_file(LOCAL_SERVICES_FILE)
+
+    def port(name: str) -> int:
+        raw = environ.get(name) or defaults.get(name)
+        if not raw:
+            raise ConfigurationError(f"{name} is not set and {LOCAL_SERVICES_FILE} does not give it")
+        return int(raw)
+
+    return LocalServices(
+        pg_port=port("CINEMA_PG_PORT"),
+        redis_port=port("CINEMA_REDIS_PORT"),
+        kafka_port=port("CINEMA_KAFKA_PORT"),
+        kafka_controller_port=port("CINEMA_KAFKA_CONTROLLER_PORT"),
+        localstack_port=port("CINEMA_LOCALSTACK_PORT"),
+    )
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     stage: str = "local"
-    database_url: str = LOCAL_DATABASE_URL
-    redis_url: str = LOCAL_REDIS_URL
-    kafka_bootstrap_servers: str = LOCAL_KAFKA_BOOTSTRAP_SERVERS
+    # Without a value here (the environment, or the connection secret in AWS): this machine's
+    # services (local_services).
+    database_url: str
+    redis_url: str
+    kafka_bootstrap_servers: str
     kafka_topic_prefix: str = "cinema"
     # "plaintext" (local broker) or "aws_msk_iam" (SASL/OAUTHBEARER with SigV4 tokens, for MSK).
     kafka_auth: Literal["plaintext", "aws_msk_iam"] = "plaintext"
@@ -79,7 +138,6 @@ class Settings(BaseModel):
     outbox_batch_size: int = Field(default=200, ge=1)
     expiry_batch_size: int = Field(default=100, ge=1)
 
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Set by Lambda. Metrics go out (as CloudWatch embedded-metric log lines) only there,
     # not from `make run`'s workers.
     aws_lambda_function_name: str | None = None
@@ -130,19 +188,38 @@ class Settings(BaseModel):
             )
         return self
 
+    @property
+    def booking_topic(self) -> str:
+        return f"{self.kafka_topic_prefix}.booking-events"
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"{self.booking_topic}.dlq"
+
 
 _ENV_FIELDS: dict[str, str] = {name.upper(): name for name in Settings.model_fields}
 
 
-def settings_from(environ: Mapping[str, str], secret: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from environment variables, overlaid by a connection secret."""
+def _environment_values(environ: Mapping[str, str]) -> dict[str, object]:
     values: dict[str, object] = {
         field: environ[env_name] for env_name, field in _ENV_FIELDS.items() if environ.get(env_name)
     }
     if isinstance(values.get("jwt_algorithms"), str):
         values["jwt_algorithms"] = tuple(a.strip() for a in str(values["jwt_algorithms"]).split(",") if a.strip())
+    return values
+
+
+def settings_from(environ: Mapping[str, str], secret: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from environment variables, overlaid by a connection secret; addresses
+    given by neither are this machine's services."""
+    values = _environment_values(environ)
     for key, value in (secret or {}).items():
         values[key.lower()] = value
+    if not {"database_url", "redis_url", "kafka_bootstrap_servers"} <= values.keys():
+        local = local_services(environ)
+        values.setdefault("database_url", local.database_url())
+        values.setdefault("redis_url", local.redis_url())
+        values.setdefault("kafka_bootstrap_servers", local.kafka_bootstrap_servers)
     try:
         return Settings(**values)  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -216,10 +293,11 @@ def parse_connection_secret(raw: str, source: str) -> dict[str, str]:
 
 
 def auth_enabled_at_import() -> bool:
-    """Whether routes get the JWT authorizer attached. Read when the app module is imported
-    (``chalice local`` and ``chalice package`` set the stage's variables first); anything but
-    an explicit AUTH_MODE=off means authentication is on."""
-    return os.environ.get("AUTH_MODE", "jwt") != "off"
+    """Whether routes get the JWT authorizer attached: AUTH_MODE when the app module is
+    imported (``chalice local`` and ``chalice package`` set the stage's variables first), with
+    the setting's own default. Nothing else is read, so importing never fetches a secret."""
+    mode = _environment_values(os.environ).get("auth_mode", Settings.model_fields["auth_mode"].default)
+    return mode != "off"
 
 
 @lru_cache(maxsize=1)

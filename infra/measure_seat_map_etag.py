@@ -2,11 +2,10 @@
 answered 200 (the full map) or 304 (``If-None-Match`` matched), for rooms of several sizes.
 
 Runs the app in process (chalice.test.Client: routing, SQL, serialisation; no HTTP server)
-against the database of DATABASE_URL, which must be migrated. It creates its sessions and
-leaves them there, like the tests.
+against the database of DATABASE_URL (by default the local services' cinema database), which
+must be migrated. It creates its sessions and leaves them there, like the tests.
 
-    DATABASE_URL=postgresql://cinema:cinema@127.0.0.1:54329/cinema_test \\
-        .venv/bin/python -m infra.measure_seat_map_etag
+    .venv/bin/python -m infra.measure_seat_map_etag
 """
 
 from __future__ import annotations

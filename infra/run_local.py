@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             f"of more than about {open_files // 2} connections",
             flush=True,
         )
+    # Quiet locally: no CloudWatch metrics to print (the stages set the rest, .chalice/config.json).
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     running = children(args)
     for child in running:
         child.start()

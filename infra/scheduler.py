@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=5.0)
     args = parser.parse_args(argv)
 
+    # Through the app, as in Lambda: its middleware (logs, metrics, traces) wraps the handler.
+    import app  # noqa: F401
     from chalicelib.jobs import scheduled
 
     handler = getattr(scheduled, args.job)

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BOOKING_TOPICS = ("booking-events", "booking-events.dlq")
 
 
 @dataclass(frozen=True)
@@ -42,13 +41,17 @@ class Layout:
 
     @classmethod
     def from_env(cls) -> Layout:
+        """The ports of chalicelib/config.py's local services (./.env, or CINEMA_*_PORT)."""
+        from chalicelib.config import local_services
+
         env = os.environ
+        ports = local_services()
         return cls(
             local_dir=Path(env.get("CINEMA_LOCAL_DIR", PROJECT_ROOT / ".local")),
-            pg_port=int(env.get("CINEMA_PG_PORT", "54329")),
-            redis_port=int(env.get("CINEMA_REDIS_PORT", "63799")),
-            kafka_port=int(env.get("CINEMA_KAFKA_PORT", "19092")),
-            kafka_controller_port=int(env.get("CINEMA_KAFKA_CONTROLLER_PORT", "19093")),
+            pg_port=ports.pg_port,
+            redis_port=ports.redis_port,
+            kafka_port=ports.kafka_port,
+            kafka_controller_port=ports.kafka_controller_port,
             topic_prefix=env.get("KAFKA_TOPIC_PREFIX", "cinema"),
         )
 
@@ -368,19 +371,12 @@ def kafka_answers(bootstrap: str) -> bool:
 
 
 def ensure_topics(bootstrap: str, prefix: str) -> None:
-    from confluent_kafka.admin import AdminClient, NewTopic
+    """The booking topics, as the migrate function creates them on a deploy."""
+    from chalicelib.adapters.kafka_topics import ensure_topics as create_missing
+    from chalicelib.config import settings_from
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    existing = set(admin.list_topics(timeout=10).topics)
-    wanted = [f"{prefix}.{name}" for name in BOOKING_TOPICS]
-    missing = [NewTopic(topic, num_partitions=3, replication_factor=1) for topic in wanted if topic not in existing]
-    for topic, future in admin.create_topics(missing).items() if missing else []:
-        try:
-            future.result(15)
-            log(f"kafka: created topic {topic}")
-        except Exception as exc:  # a concurrent creator is fine
-            if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                raise
+    for topic in create_missing(settings_from({"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_TOPIC_PREFIX": prefix})):
+        log(f"kafka: created topic {topic}")
 
 
 def kafka_properties(port: int, controller_port: int, data_dir: Path) -> str:

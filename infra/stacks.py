@@ -44,12 +44,7 @@ import yaml
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError, WaiterError
 
-from chalicelib.config import (
-    LOCAL_DATABASE_URL,
-    LOCAL_KAFKA_BOOTSTRAP_SERVERS,
-    LOCAL_REDIS_URL,
-    parse_connection_secret,
-)
+from chalicelib.config import local_services, parse_connection_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT_ROOT / "infra" / "cloudformation"
@@ -197,7 +192,7 @@ class StackResult:
     changes: list[str] = field(default_factory=list)
 
 
-class Stack:
+class CloudFormationStack:
     """One CloudFormation stack, changed only through change sets."""
 
     def __init__(self, aws: Aws, name: str) -> None:
@@ -434,7 +429,7 @@ class Deployer:
     # ---- artifacts
 
     def artifacts(self) -> tuple[StackResult, str]:
-        result = Stack(self.aws, self.names.artifacts_stack).deploy(
+        result = CloudFormationStack(self.aws, self.names.artifacts_stack).deploy(
             template_body=ARTIFACTS_TEMPLATE.read_text(), parameters={}
         )
         return result, result.outputs["BucketName"]
@@ -459,17 +454,18 @@ class Deployer:
 
     def data(self) -> StackResult:
         parameters = {"Stage": self.names.stage, **self.options.data_parameters}
-        return Stack(self.aws, self.names.data_stack).deploy(
+        return CloudFormationStack(self.aws, self.names.data_stack).deploy(
             template_body=DATA_TEMPLATE.read_text(), parameters=parameters
         )
 
     # ---- app
 
     def emulator_settings(self) -> str:
+        local = local_services()
         given = {
-            "DATABASE_URL": self.options.database_url or LOCAL_DATABASE_URL,
-            "REDIS_URL": self.options.redis_url or LOCAL_REDIS_URL,
-            "KAFKA_BOOTSTRAP_SERVERS": self.options.kafka_bootstrap_servers or LOCAL_KAFKA_BOOTSTRAP_SERVERS,
+            "DATABASE_URL": self.options.database_url or local.database_url(),
+            "REDIS_URL": self.options.redis_url or local.redis_url(),
+            "KAFKA_BOOTSTRAP_SERVERS": self.options.kafka_bootstrap_servers or local.kafka_bootstrap_servers,
             **self.options.extra_settings,
         }
         document = json.dumps(given, sort_keys=True)
@@ -504,7 +500,7 @@ class Deployer:
         if not self.options.uses_data_stack:
             parameters["EmulatorConnections"] = self.emulator_settings()
         parameters.update(self.options.parameters)
-        return Stack(self.aws, self.names.app_stack).deploy(
+        return CloudFormationStack(self.aws, self.names.app_stack).deploy(
             template_url=self.object_url(bucket, template_key), parameters=parameters
         )
 
@@ -570,7 +566,7 @@ def deploy(options: Options) -> DeployResult:
 def url(options: Options) -> str:
     aws = connect(options)
     names = Names.of(options.stage)
-    outputs = Stack(aws, names.app_stack).outputs()
+    outputs = CloudFormationStack(aws, names.app_stack).outputs()
     if not outputs:
         raise DeployError(f"no stack {names.app_stack} at {aws.endpoint_url or 'AWS'}: deploy first")
     return api_url(aws, outputs, options.stage)
@@ -593,11 +589,11 @@ def destroy(options: Options) -> list[str]:
     aws = connect(options)
     names = Names.of(options.stage)
     deleted = []
-    if Stack(aws, names.app_stack).delete():
+    if CloudFormationStack(aws, names.app_stack).delete():
         deleted.append(names.app_stack)
-    if Stack(aws, names.data_stack).delete():
+    if CloudFormationStack(aws, names.data_stack).delete():
         deleted.append(names.data_stack)
-    artifacts = Stack(aws, names.artifacts_stack)
+    artifacts = CloudFormationStack(aws, names.artifacts_stack)
     bucket = artifacts.outputs().get("BucketName")
     if bucket:
         empty_bucket(aws, bucket)

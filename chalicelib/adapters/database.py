@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import select
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,8 +12,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from chalicelib.domain.errors import Conflict, InvalidRequest, Unavailable
-
-logger = logging.getLogger(__name__)
+from chalicelib.observability import logger, traced
 
 Cursor = psycopg.Cursor[dict]
 
@@ -106,6 +104,7 @@ class Database:
         """
         self._ensure_open()
         with (
+            traced("PostgreSQL"),
             _domain_errors(),
             self._pool.connection() as conn,
             conn.transaction(),
@@ -119,7 +118,7 @@ class Database:
         for a single write that needs no transaction around it. Errors map as in
         ``transaction``."""
         self._ensure_open()
-        with _domain_errors(), self._pool.connection() as conn:
+        with traced("PostgreSQL"), _domain_errors(), self._pool.connection() as conn:
             conn.autocommit = True
             try:
                 with conn.cursor(row_factory=dict_row) as cur:

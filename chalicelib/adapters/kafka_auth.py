@@ -10,12 +10,10 @@ before the token expires (15 minutes), from the client's poll/flush calls.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from chalicelib.config import Settings, get_settings
-
-logger = logging.getLogger(__name__)
+from chalicelib.observability import logger
 
 
 def msk_iam_token(region: str) -> tuple[str, float]:

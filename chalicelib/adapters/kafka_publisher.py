@@ -22,9 +22,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from chalicelib.adapters.kafka_auth import kafka_security_config
 from chalicelib.adapters.outbox_repository import OutboxMessage
-
-logger = logging.getLogger(__name__)
-
+from chalicelib.observability import logger, traced
 
 # Failures that say nothing about the message itself: the broker or the client is unavailable.
 _UNAVAILABLE_CODES = {
@@ -138,7 +136,7 @@ class EventPublisher:
 
         producer = self.producer
         taken: list[UUID] = []
-        with self._lock:  # one process's messages enter the producer in commit order
+        with traced("Kafka"), self._lock:  # one process's messages enter the producer in commit order
             for message in messages:
                 try:
                     self._produce(producer, message, None, functools.partial(delivered, event_id=message.event_id))
@@ -163,7 +161,10 @@ class EventPublisher:
     def flush(self, timeout_seconds: float) -> int:
         """Wait for what was sent; returns how many messages are still not acknowledged."""
         producer = self._producer
-        return producer.flush(timeout_seconds) if producer is not None else 0
+        if producer is None:
+            return 0
+        with traced("Kafka"):
+            return producer.flush(timeout_seconds)
 
     def publish(self, messages: Sequence[OutboxMessage], topic: str | None = None) -> DeliveryReport:
         """Send and wait (bounded) for the broker's acknowledgement of each message."""
@@ -180,7 +181,7 @@ class EventPublisher:
                     report.unavailable.add(event_id)
 
         producer = self.producer
-        with self._lock:  # one batch at a time per process keeps per-session order
+        with traced("Kafka"), self._lock:  # one batch at a time per process keeps per-session order
             for outbox_message in messages:
                 event_id = outbox_message.event_id
                 try:
@@ -205,7 +206,7 @@ class EventPublisher:
         """Produce one message and wait for the broker's acknowledgement; raise if it fails."""
         errors: list[KafkaError | None] = []
         producer = self.producer
-        with self._lock:
+        with traced("Kafka"), self._lock:
             producer.produce(
                 topic, key=key, value=value, headers=headers, on_delivery=lambda error, _msg: errors.append(error)
             )

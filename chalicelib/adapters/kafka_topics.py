@@ -16,8 +16,7 @@ PARTITIONS = 3
 
 
 def booking_topics(settings: Settings) -> list[str]:
-    topic = f"{settings.kafka_topic_prefix}.booking-events"
-    return [topic, f"{topic}.dlq"]
+    return [settings.booking_topic, settings.dead_letter_topic]
 
 
 def ensure_topics(settings: Settings, timeout_seconds: float = 30.0) -> list[str]:

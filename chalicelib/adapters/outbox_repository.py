@@ -129,6 +129,21 @@ class OutboxRepository:
                 (list(event_ids),),
             )
 
+    def backlog(self, cur: Cursor) -> tuple[int, float]:
+        """How many events still wait to be published, and for how many seconds the oldest of
+        them has waited, by the database clock (0 when none waits). Dead-lettered rows do not
+        count: the dead-letter topic and its alarm cover them."""
+        cur.execute(
+            """
+            SELECT count(*)::int AS waiting,
+                   COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS oldest_age
+            FROM outbox WHERE published_at IS NULL AND dead_at IS NULL
+            """
+        )
+        row = cur.fetchone()
+        assert row is not None
+        return row["waiting"], row["oldest_age"]
+
     def still_unpublished(self, cur: Cursor, event_ids: Sequence[UUID]) -> set[UUID]:
         """Which of these events are neither published nor dead yet."""
         if not event_ids:

@@ -135,7 +135,7 @@ class ProjectionsRepository:
             """
             SELECT EXISTS (SELECT 1 FROM reservations
                            WHERE id = %(id)s AND (%(owner)s::text IS NULL OR user_id = %(owner)s)) AS known,
-                   a.event_id, a.event_type, a.occurred_at, a.recorded_at, a.payload
+                   a.event_id, a.event_type AS type, a.occurred_at, a.recorded_at, a.payload AS event
             FROM (SELECT 1) AS one
             LEFT JOIN audit_events a
                    ON a.reservation_id = %(id)s AND (%(owner)s::text IS NULL OR a.user_id = %(owner)s)

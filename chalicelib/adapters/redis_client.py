@@ -7,7 +7,6 @@ instead of every request paying a connection timeout.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from typing import TypeVar
 
 import redis
 
-logger = logging.getLogger(__name__)
+from chalicelib.observability import logger, traced
 
 T = TypeVar("T")
 
@@ -35,7 +34,8 @@ class FailFastRedis:
         if not self.available:
             return default
         try:
-            return operation(self.client)
+            with traced("Redis"):
+                return operation(self.client)
         except redis.RedisError as exc:
             with self._lock:
                 self._down_until = time.monotonic() + self._retry_after

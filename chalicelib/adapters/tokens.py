@@ -8,20 +8,14 @@ it anywhere else).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
+from chalicelib.domain.actors import MAX_USER_ID_LENGTH, Actor
 from chalicelib.domain.errors import Unauthenticated
 
 ADMIN_ROLE = "admin"
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    user_id: str
-    is_admin: bool
 
 
 class TokenVerifier:
@@ -80,7 +74,7 @@ class TokenVerifier:
             )
         return self._jwks
 
-    def verify(self, authorization: str | None) -> Identity:
+    def verify(self, authorization: str | None) -> Actor:
         if not authorization or not authorization.startswith("Bearer "):
             raise Unauthenticated("a Bearer token is required")
         token = authorization[len("Bearer ") :].strip()
@@ -107,10 +101,10 @@ class TokenVerifier:
         if any(type(claims[claim]) is not int for claim in ("exp", "iat")):
             raise Unauthenticated("invalid token: exp and iat must be integers")
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject or len(subject) > 128:
+        if not isinstance(subject, str) or not subject or len(subject) > MAX_USER_ID_LENGTH:
             raise Unauthenticated("invalid token subject")
         roles = claims.get(self._roles_claim) or []
-        return Identity(user_id=subject, is_admin=isinstance(roles, list) and ADMIN_ROLE in roles)
+        return Actor(user_id=subject, is_admin=isinstance(roles, list) and ADMIN_ROLE in roles)
 
 
 def issue_token(

@@ -9,7 +9,6 @@ layer checks them again when no authorizer ran (defence in depth). With ``AUTH_M
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +19,10 @@ from chalicelib.api.errors import response_for
 from chalicelib.api.http import json_response, parse_body
 from chalicelib.api.schemas import DevelopmentLoginRequest
 from chalicelib.bootstrap import container
+from chalicelib.domain.actors import Actor
 from chalicelib.domain.errors import Forbidden, NotFound, Unauthenticated
 
 if TYPE_CHECKING:
-    from chalicelib.adapters.tokens import Identity
     from chalicelib.config import Settings
 
 auth_api = Blueprint(__name__)
@@ -33,12 +32,6 @@ class Access(StrEnum):
     PUBLIC = "public"
     USER = "user"
     ADMIN = "admin"
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    user_id: str
-    is_admin: bool
 
 
 def _reject_as_unauthorized() -> None:
@@ -76,8 +69,7 @@ def resolve_actor(context: dict[str, Any] | None, headers: Any, access: Access) 
     elif access is Access.PUBLIC and not headers.get("authorization"):
         return None
     else:
-        identity: Identity = services.tokens.verify(headers.get("authorization"))
-        actor = Actor(identity.user_id, identity.is_admin)
+        actor = services.tokens.verify(headers.get("authorization"))
     if access is Access.ADMIN and not actor.is_admin:
         raise Forbidden("this operation needs an admin token")
     return actor
@@ -110,7 +102,7 @@ def development_token() -> Response:
         from chalicelib.adapters.tokens import issue_token
 
         token = issue_token(
-            body.userId,
+            body.user_id,
             admin=body.admin,
             secret=str(settings.jwt_secret),
             issuer=settings.jwt_issuer,
@@ -119,7 +111,7 @@ def development_token() -> Response:
             now=int(time.time()),
         )
         return json_response(
-            {"token": token, "userId": body.userId, "admin": body.admin, "expiresIn": DEVELOPMENT_TOKEN_TTL_SECONDS}
+            {"token": token, "userId": body.user_id, "admin": body.admin, "expiresIn": DEVELOPMENT_TOKEN_TTL_SECONDS}
         )
     except Exception as exc:
         return response_for(exc)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -23,8 +22,7 @@ from chalicelib.domain.errors import (
     Unauthenticated,
     Unavailable,
 )
-
-logger = logging.getLogger(__name__)
+from chalicelib.observability import logger
 
 
 class RequestRejected(Exception):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.auth import Actor
 from chalicelib.api.errors import RETRY_UNAVAILABLE_AFTER_SECONDS, error_body
 from chalicelib.api.http import json_response
 from chalicelib.api.routing import operation
 from chalicelib.api.schemas import HealthResponse
 from chalicelib.bootstrap import container
+from chalicelib.domain.actors import Actor
 
 health_api = Blueprint(__name__)
 

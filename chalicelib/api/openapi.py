@@ -14,6 +14,7 @@ from chalicelib.api.auth import Access
 from chalicelib.api.http import MAX_BODY_BYTES
 from chalicelib.api.routing import OPERATIONS, Operation
 from chalicelib.api.schemas import ErrorResponse
+from chalicelib.domain.actors import MAX_USER_ID_LENGTH
 
 REF = "#/components/schemas/{model}"
 _PATH_PARAM = re.compile(r"{(\w+)}")
@@ -47,7 +48,7 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = []
     for name in _PATH_PARAM.findall(op.path):
         schema = (
-            {"type": "string", "minLength": 1, "maxLength": 128}
+            {"type": "string", "minLength": 1, "maxLength": MAX_USER_ID_LENGTH}
             if name == "user_id"
             else {
                 "type": "string",
@@ -62,7 +63,7 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
                 "in": "query",
                 "required": False,
                 "description": query.description,
-                "schema": query.schema or {"type": "integer", "minimum": query.minimum, "maximum": query.maximum},
+                "schema": query.schema,
             }
         )
     if op.idempotent:

@@ -5,7 +5,7 @@ failures go through ``chalicelib.api.errors`` and abuse limits apply."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,21 +13,40 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel
 
 from chalicelib.adapters.admission import Quotas
-from chalicelib.api.auth import Access, Actor, jwt_authorizer, resolve_actor
+from chalicelib.api.auth import Access, jwt_authorizer, resolve_actor
 from chalicelib.api.errors import response_for
+from chalicelib.api.http import query_int
 from chalicelib.bootstrap import container
 from chalicelib.config import auth_enabled_at_import
+from chalicelib.domain.actors import Actor
 from chalicelib.domain.errors import RateLimited
 
 
 @dataclass(frozen=True)
 class QueryParam:
+    """A query parameter the view reads itself; ``schema`` is its JSON Schema."""
+
     name: str
     description: str
-    minimum: int | None = None
-    maximum: int | None = None
-    # Non-integer parameters give their JSON Schema here (e.g. a string of format date-time).
-    schema: dict[str, Any] | None = None
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IntegerParam:
+    """An integer query parameter the route declaration parses for the view."""
+
+    name: str
+    description: str
+    minimum: int
+    maximum: int
+    default: int
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum, "default": self.default}
+
+    def read(self, params: Mapping[str, str] | None) -> int:
+        return query_int(params, self.name, self.default, self.minimum, self.maximum)
 
 
 @dataclass(frozen=True)
@@ -43,17 +62,25 @@ class Operation:
     many: bool
     errors: tuple[int, ...]
     access: Access
-    query: tuple[QueryParam, ...]
+    query: tuple[QueryParam | IntegerParam, ...]
     idempotent: bool
     links: dict[str, dict[str, Any]]
 
 
 OPERATIONS: list[Operation] = []
 
-PAGING = (
-    QueryParam("limit", "page size", 1, 500),
-    QueryParam("offset", "items to skip", 0, 1_000_000),
-)
+PAGE_SIZE = IntegerParam("limit", "page size", minimum=1, maximum=500, default=100)
+PAGE_OFFSET = IntegerParam("offset", "items to skip", minimum=0, maximum=1_000_000, default=0)
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+    @classmethod
+    def of(cls, params: Mapping[str, str] | None) -> Page:
+        return cls(PAGE_SIZE.read(params), PAGE_OFFSET.read(params))
 
 
 def _quotas_of(actor: Actor | None, context: dict[str, Any] | None) -> Quotas:
@@ -84,16 +111,19 @@ def operation(
     many: bool = False,
     errors: tuple[int, ...] = (),
     access: Access = Access.PUBLIC,
-    query: tuple[QueryParam, ...] = (),
+    query: tuple[QueryParam | IntegerParam, ...] = (),
+    paged: bool = False,
     idempotent: bool = False,
     rate_limited: bool = True,
     quotas_to_view: bool = False,
     links: dict[str, dict[str, Any]] | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Register ``view(actor, **path_params)`` as a route. The request is counted against the
-    caller's rate limits before the view runs; with ``quotas_to_view`` the view is called as
-    ``view(actor, quotas, ...)`` and counts them itself, in the same Redis round trip as its
-    seat gates."""
+    caller's rate limits before the view runs; with ``quotas_to_view`` the view is called with
+    ``quotas=`` and counts them itself, in the same Redis round trip as its seat gates. A
+    ``paged`` route takes ``limit`` and ``offset`` and its view gets them as ``page=``."""
+    if paged:
+        query = (PAGE_SIZE, PAGE_OFFSET, *query)
 
     def register(view: Callable[..., Response]) -> Callable[..., Response]:
         OPERATIONS.append(
@@ -123,8 +153,13 @@ def operation(
                 quotas = _quotas_of(actor, current.context) if rate_limited else None
                 if quotas is not None and not quotas_to_view:
                     _spend(quotas)
+                extras: dict[str, Any] = {}
+                if quotas_to_view:
+                    extras["quotas"] = quotas
+                if paged:
+                    extras["page"] = Page.of(current.query_params)
                 try:
-                    return view(actor, quotas, **path_params) if quotas_to_view else view(actor, **path_params)
+                    return view(actor, **extras, **path_params)
                 finally:
                     # A view that never reached Redis (a malformed body, a replayed idempotent
                     # answer) still counts; over the limit, the 429 replaces its answer.

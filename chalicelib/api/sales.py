@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.auth import Access, Actor
-from chalicelib.api.http import json_response, parse_body, path_text, path_uuid, query_int
+from chalicelib.api.auth import Access
+from chalicelib.api.http import json_response, parse_body, path_text, path_uuid
 from chalicelib.api.reservations import owner_of
-from chalicelib.api.routing import PAGING, operation
+from chalicelib.api.routing import Page, operation
 from chalicelib.api.schemas import CreateSaleRequest, SaleResponse
 from chalicelib.bootstrap import container
+from chalicelib.domain.actors import MAX_USER_ID_LENGTH, Actor
 from chalicelib.domain.errors import Forbidden
 
 sales_api = Blueprint(__name__)
-MAX_USER_ID_LENGTH = 128
 TAG = "sales"
 
 
@@ -40,9 +40,10 @@ def create_sale(actor: Actor | None) -> Response:
     services = container()
 
     def confirm() -> dict:
-        return SaleResponse.of(services.sales.confirm(body.reservationId, owner_of(actor))).model_dump(mode="json")
+        sale = services.sales.confirm(body.reservation_id, owner_of(actor))
+        return SaleResponse.model_validate(sale).model_dump(mode="json")
 
-    scope = actor.user_id if actor else str(body.reservationId)
+    scope = actor.user_id if actor else str(body.reservation_id)
     result = services.idempotency.run(
         "create-sale", request.headers.get("idempotency-key"), scope, body.model_dump(mode="json"), confirm
     )
@@ -60,7 +61,7 @@ def create_sale(actor: Actor | None) -> Response:
     access=Access.USER,
 )
 def get_sale(actor: Actor | None, sale_id: str) -> Response:
-    return json_response(SaleResponse.of(container().sales.get(path_uuid(sale_id, "id"), owner_of(actor))))
+    return json_response(SaleResponse.model_validate(container().sales.get(path_uuid(sale_id, "id"), owner_of(actor))))
 
 
 @operation(
@@ -73,14 +74,11 @@ def get_sale(actor: Actor | None, sale_id: str) -> Response:
     many=True,
     errors=(400, 401, 403, 429),
     access=Access.USER,
-    query=PAGING,
+    paged=True,
 )
-def sales_of_user(actor: Actor | None, user_id: str) -> Response:
+def sales_of_user(actor: Actor | None, page: Page, user_id: str) -> Response:
     path_text(user_id, "userId", MAX_USER_ID_LENGTH)
     if actor is not None and user_id != actor.user_id:
         raise Forbidden("you can only list your own purchases")
-    params = sales_api.current_request.query_params
-    limit = query_int(params, "limit", default=100, low=1, high=500)
-    offset = query_int(params, "offset", default=0, low=0, high=1_000_000)
-    sales = container().sales.for_user(user_id, limit=limit, offset=offset)
-    return json_response([SaleResponse.of(sale) for sale in sales])
+    sales = container().sales.for_user(user_id, limit=page.limit, offset=page.offset)
+    return json_response([SaleResponse.model_validate(sale) for sale in sales])

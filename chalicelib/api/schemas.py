@@ -7,7 +7,7 @@ amount, expiry) are simply not part of any request model.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -24,13 +24,16 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     WithJsonSchema,
+    create_model,
     model_validator,
 )
+from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
-from chalicelib.domain.models import MovieSession, Reservation, Sale, Seat
+from chalicelib.domain.actors import MAX_USER_ID_LENGTH
+from chalicelib.domain.models import ReservationStatus, SeatStatus
 from chalicelib.domain.money import format_money, parse_money
 from chalicelib.domain.seating import MAX_SEATS, MIN_SEATS
-from chalicelib.services.metrics import AllMetrics, Counters, SessionMetrics, SessionTotals
 
 MAX_SEAT_IDS_IN_REQUEST = 100
 
@@ -83,33 +86,34 @@ RoomNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), BeforeValidator(_printable)
 ]
 UserId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), BeforeValidator(_printable)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_USER_ID_LENGTH),
+    BeforeValidator(_printable),
 ]
 Email = Annotated[EmailStr, BeforeValidator(_printable)]
 SeatCount = Annotated[StrictInt, Field(ge=MIN_SEATS, le=MAX_SEATS)]
 
 
+# Python names in snake_case, JSON keys in camelCase.
+_CAMEL_CASE = ConfigDict(frozen=True, defer_build=True, alias_generator=to_camel)
+
+
 class RequestModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    """Requests take camelCase keys only: a snake_case key is an unknown field, refused."""
+
+    model_config = ConfigDict(**_CAMEL_CASE, extra="forbid", validate_by_name=False)
 
 
 class CreateSessionRequest(RequestModel):
-    movieName: Text255
-    roomNumber: RoomNumber
-    startTime: RequestTime
-    endTime: RequestTime
-    ticketPrice: Price
-    totalSeats: SeatCount
+    movie_name: Text255
+    room_number: RoomNumber
+    start_time: RequestTime
+    end_time: RequestTime
+    ticket_price: Price
+    total_seats: SeatCount
 
 
-class UpdateSessionRequest(RequestModel):
-    movieName: Text255 | None = None
-    roomNumber: RoomNumber | None = None
-    startTime: RequestTime | None = None
-    endTime: RequestTime | None = None
-    ticketPrice: Price | None = None
-    totalSeats: SeatCount | None = None
-
+class _SessionChangesRequest(RequestModel):
     @model_validator(mode="before")
     @classmethod
     def _no_nulls_and_not_empty(cls, data: Any) -> Any:
@@ -122,212 +126,135 @@ class UpdateSessionRequest(RequestModel):
         return data
 
 
+def _optional(field: FieldInfo) -> Any:
+    """The same field, with the same rules, but one a request may leave out."""
+    annotation: Any = field.annotation
+    return Annotated[annotation, *field.metadata] | None, None
+
+
+# Any of a new session's fields, each with the same rules.
+UpdateSessionRequest = create_model(
+    "UpdateSessionRequest",
+    __base__=_SessionChangesRequest,
+    **{name: _optional(field) for name, field in CreateSessionRequest.model_fields.items()},
+)
+
+
 class CreateReservationRequest(RequestModel):
-    sessionId: UUID
-    seatIds: Annotated[list[UUID], Field(max_length=MAX_SEAT_IDS_IN_REQUEST)]
-    userId: UserId
-    userEmail: Email
+    session_id: UUID
+    seat_ids: Annotated[list[UUID], Field(max_length=MAX_SEAT_IDS_IN_REQUEST)]
+    user_id: UserId
+    user_email: Email
 
 
 class CreateSaleRequest(RequestModel):
-    reservationId: UUID
+    reservation_id: UUID
 
 
 class DevelopmentLoginRequest(RequestModel):
-    userId: UserId
+    user_id: UserId
     admin: StrictBool = False
 
 
 class ResponseModel(BaseModel):
-    model_config = ConfigDict(frozen=True, defer_build=True)
+    """Responses are read from the domain's objects by attribute name and written in camelCase."""
+
+    model_config = ConfigDict(**_CAMEL_CASE, from_attributes=True, validate_by_name=True, serialize_by_alias=True)
 
 
 class SessionResponse(ResponseModel):
     id: UUID
-    movieName: str
-    roomNumber: str
-    startTime: Timestamp
-    endTime: Timestamp
-    ticketPrice: Money
-    totalSeats: int
-    availableSeats: int
-    createdAt: Timestamp
-    updatedAt: Timestamp
-
-    @classmethod
-    def of(cls, s: MovieSession) -> SessionResponse:
-        return cls(
-            id=s.id,
-            movieName=s.movie_name,
-            roomNumber=s.room_number,
-            startTime=s.start_time,
-            endTime=s.end_time,
-            ticketPrice=s.ticket_price,
-            totalSeats=s.total_seats,
-            availableSeats=s.available_seats,
-            createdAt=s.created_at,
-            updatedAt=s.updated_at,
-        )
+    movie_name: str
+    room_number: str
+    start_time: Timestamp
+    end_time: Timestamp
+    ticket_price: Money
+    total_seats: int
+    available_seats: int
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class SeatResponse(ResponseModel):
     id: UUID
-    sessionId: UUID
-    seatNumber: str
-    status: Literal["available", "reserved", "sold"]
-    reservationId: UUID | None
-    createdAt: Timestamp
-    updatedAt: Timestamp
-
-    @classmethod
-    def of(cls, s: Seat) -> SeatResponse:
-        return cls(
-            id=s.id,
-            sessionId=s.session_id,
-            seatNumber=s.seat_number,
-            status=s.status.value,
-            reservationId=s.reservation_id,
-            createdAt=s.created_at,
-            updatedAt=s.updated_at,
-        )
+    session_id: UUID
+    seat_number: str
+    status: SeatStatus
+    reservation_id: UUID | None
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class ReservationResponse(ResponseModel):
     id: UUID
-    sessionId: UUID
-    seatIds: list[UUID]
-    seatNumbers: list[str]
-    userId: str
-    userEmail: str
-    status: Literal["pending", "confirmed", "cancelled", "expired"]
-    createdAt: Timestamp
-    expiresAt: Timestamp
-    remainingSeconds: int
-
-    @classmethod
-    def of(cls, r: Reservation) -> ReservationResponse:
-        return cls(
-            id=r.id,
-            sessionId=r.session_id,
-            seatIds=list(r.seat_ids),
-            seatNumbers=list(r.seat_numbers),
-            userId=r.user_id,
-            userEmail=r.user_email,
-            status=r.status.value,
-            createdAt=r.created_at,
-            expiresAt=r.expires_at,
-            remainingSeconds=r.remaining_seconds,
-        )
+    session_id: UUID
+    seat_ids: list[UUID]
+    seat_numbers: list[str]
+    user_id: str
+    user_email: str
+    status: ReservationStatus
+    created_at: Timestamp
+    expires_at: Timestamp
+    remaining_seconds: int
 
 
 class SaleResponse(ResponseModel):
     id: UUID
-    reservationId: UUID
-    sessionId: UUID
-    seatIds: list[UUID]
-    seatNumbers: list[str]
-    userId: str
-    userEmail: str
+    reservation_id: UUID
+    session_id: UUID
+    seat_ids: list[UUID]
+    seat_numbers: list[str]
+    user_id: str
+    user_email: str
     amount: Money
-    createdAt: Timestamp
-
-    @classmethod
-    def of(cls, s: Sale) -> SaleResponse:
-        return cls(
-            id=s.id,
-            reservationId=s.reservation_id,
-            sessionId=s.session_id,
-            seatIds=list(s.seat_ids),
-            seatNumbers=list(s.seat_numbers),
-            userId=s.user_id,
-            userEmail=s.user_email,
-            amount=s.amount,
-            createdAt=s.created_at,
-        )
+    created_at: Timestamp
 
 
 class ErrorResponse(ResponseModel):
-    statusCode: int
+    status_code: int
     error: str
     message: str
     details: list[str] | None = None
 
 
 class CountersResponse(ResponseModel):
-    reservationsCreated: int
-    seatsReserved: int
-    reservationsCancelled: int
-    reservationsExpired: int
-    seatsReleased: int
+    reservations_created: int
+    seats_reserved: int
+    reservations_cancelled: int
+    reservations_expired: int
+    seats_released: int
     sales: int
-    seatsSold: int
+    seats_sold: int
     revenue: Money
-    conversionRate: Annotated[Decimal, PlainSerializer(format_money, return_type=str)]
-
-    @classmethod
-    def of(cls, c: Counters) -> CountersResponse:
-        return cls(
-            reservationsCreated=c.reservations_created,
-            seatsReserved=c.seats_reserved,
-            reservationsCancelled=c.reservations_cancelled,
-            reservationsExpired=c.reservations_expired,
-            seatsReleased=c.seats_released,
-            sales=c.sales,
-            seatsSold=c.seats_sold,
-            revenue=c.revenue,
-            conversionRate=c.conversion_rate,
-        )
+    conversion_rate: Money
 
 
 class DailyCountersResponse(CountersResponse):
-    date: str
+    day: Annotated[date, Field(alias="date")]
 
 
 class SessionMetricsResponse(ResponseModel):
-    sessionId: UUID
+    session_id: UUID
     lifetime: CountersResponse
     daily: list[DailyCountersResponse]
 
-    @classmethod
-    def of(cls, m: SessionMetrics) -> SessionMetricsResponse:
-        return cls(
-            sessionId=m.session_id,
-            lifetime=CountersResponse.of(m.lifetime),
-            daily=[
-                DailyCountersResponse(date=day.isoformat(), **CountersResponse.of(c).model_dump()) for day, c in m.daily
-            ],
-        )
-
 
 class SessionTotalsResponse(CountersResponse):
-    sessionId: UUID
-    movieName: str | None
+    session_id: UUID
+    movie_name: str | None
 
 
 class AllMetricsResponse(ResponseModel):
     totals: CountersResponse
     sessions: list[SessionTotalsResponse]
-    topSessions: list[SessionTotalsResponse]
-
-    @classmethod
-    def of(cls, m: AllMetrics) -> AllMetricsResponse:
-        def row(s: SessionTotals) -> SessionTotalsResponse:
-            return SessionTotalsResponse(
-                sessionId=s.session_id, movieName=s.movie_name, **CountersResponse.of(s.counters).model_dump()
-            )
-
-        return cls(
-            totals=CountersResponse.of(m.totals),
-            sessions=[row(s) for s in m.sessions],
-            topSessions=[row(s) for s in m.top_sessions],
-        )
+    top_sessions: list[SessionTotalsResponse]
 
 
 class AuditEventResponse(ResponseModel):
-    eventId: UUID
+    event_id: UUID
     type: str
-    occurredAt: Timestamp
-    recordedAt: Timestamp
+    occurred_at: Timestamp
+    recorded_at: Timestamp
     event: dict[str, Any]
 
 

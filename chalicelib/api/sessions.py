@@ -6,19 +6,12 @@ from collections.abc import Mapping
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.auth import Access, Actor
-from chalicelib.api.http import (
-    json_response,
-    parse_body,
-    path_uuid,
-    query_datetime,
-    query_int,
-    query_text,
-    request_url,
-)
-from chalicelib.api.routing import PAGING, QueryParam, operation
+from chalicelib.api.auth import Access
+from chalicelib.api.http import json_response, parse_body, path_uuid, query_datetime, query_text, request_url
+from chalicelib.api.routing import Page, QueryParam, operation
 from chalicelib.api.schemas import CreateSessionRequest, SeatResponse, SessionResponse, UpdateSessionRequest
 from chalicelib.bootstrap import container
+from chalicelib.domain.actors import Actor
 from chalicelib.services.sessions import NewSession, ProgrammeQuery, SessionChanges
 
 sessions_api = Blueprint(__name__)
@@ -43,22 +36,12 @@ TAG = "sessions"
 )
 def create_session(actor: Actor | None) -> Response:
     body = parse_body(sessions_api.current_request.raw_body, CreateSessionRequest)
-    created = container().sessions.create(
-        NewSession(
-            movie_name=body.movieName,
-            room_number=body.roomNumber,
-            start_time=body.startTime,
-            end_time=body.endTime,
-            ticket_price=body.ticketPrice,
-            total_seats=body.totalSeats,
-        )
-    )
-    return json_response(SessionResponse.of(created), status=201)
+    created = container().sessions.create(NewSession(**body.model_dump()))
+    return json_response(SessionResponse.model_validate(created), status=201)
 
 
 MOVIE_FILTER_MAX_LENGTH = 255
 PROGRAMME_QUERY = (
-    *PAGING,
     QueryParam(
         "from",
         "sessions that end after this instant (default: now); a past instant reaches ended sessions",
@@ -82,23 +65,24 @@ PROGRAMME_QUERY = (
     response=SessionResponse,
     many=True,
     errors=(400, 429),
+    paged=True,
     query=PROGRAMME_QUERY,
 )
-def list_sessions(actor: Actor | None) -> Response:
+def list_sessions(actor: Actor | None, page: Page) -> Response:
     request = sessions_api.current_request
     params: Mapping[str, str] = request.query_params or {}
     query = ProgrammeQuery(
-        limit=query_int(params, "limit", default=100, low=1, high=500),
-        offset=query_int(params, "offset", default=0, low=0, high=1_000_000),
+        limit=page.limit,
+        offset=page.offset,
         ends_after=query_datetime(params, "from"),
         starts_before=query_datetime(params, "to"),
         movie=query_text(params, "movie", MOVIE_FILTER_MAX_LENGTH),
     )
-    page = container().sessions.programme(query)
-    response = json_response([SessionResponse.of(s) for s in page.sessions])
-    response.headers["X-Total-Count"] = str(page.total)
-    following = query.offset + len(page.sessions)
-    if page.sessions and following < page.total:
+    programme = container().sessions.programme(query)
+    response = json_response([SessionResponse.model_validate(s) for s in programme.sessions])
+    response.headers["X-Total-Count"] = str(programme.total)
+    following = query.offset + len(programme.sessions)
+    if programme.sessions and following < programme.total:
         next_params = {**params, "limit": str(query.limit), "offset": str(following)}
         response.headers["Link"] = f'<{request_url(request, next_params)}>; rel="next"'
     return response
@@ -114,7 +98,7 @@ def list_sessions(actor: Actor | None) -> Response:
     errors=(400, 404, 429),
 )
 def get_session(actor: Actor | None, session_id: str) -> Response:
-    return json_response(SessionResponse.of(container().sessions.get(path_uuid(session_id, "id"))))
+    return json_response(SessionResponse.model_validate(container().sessions.get(path_uuid(session_id, "id"))))
 
 
 @operation(
@@ -131,18 +115,8 @@ def get_session(actor: Actor | None, session_id: str) -> Response:
 def update_session(actor: Actor | None, session_id: str) -> Response:
     target = path_uuid(session_id, "id")
     body = parse_body(sessions_api.current_request.raw_body, UpdateSessionRequest)
-    updated = container().sessions.update(
-        target,
-        SessionChanges(
-            movie_name=body.movieName,
-            room_number=body.roomNumber,
-            start_time=body.startTime,
-            end_time=body.endTime,
-            ticket_price=body.ticketPrice,
-            total_seats=body.totalSeats,
-        ),
-    )
-    return json_response(SessionResponse.of(updated))
+    updated = container().sessions.update(target, SessionChanges(**body.model_dump(exclude_unset=True)))
+    return json_response(SessionResponse.model_validate(updated))
 
 
 @operation(
@@ -181,7 +155,7 @@ def list_seats(actor: Actor | None, session_id: str) -> Response:
         if tag_matches(if_none_match, tag):
             return Response(body="", status_code=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
     seat_map = sessions.seat_map(target)
-    response = json_response([SeatResponse.of(seat) for seat in seat_map.seats])
+    response = json_response([SeatResponse.model_validate(seat) for seat in seat_map.seats])
     response.headers["ETag"] = seat_map_tag(seat_map.version)
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -5,33 +5,25 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    code = "DomainError"
-
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
 class NotFound(DomainError):
-    code = "NotFound"
+    """The thing does not exist, or is not the caller's to see."""
 
 
 class InvalidRequest(DomainError):
     """The request breaks a business rule; retrying it unchanged cannot succeed."""
 
-    code = "BadRequest"
-
 
 class Conflict(DomainError):
     """The request collides with the current state (a seat is taken, a session has sales)."""
 
-    code = "Conflict"
-
 
 class RetryLater(Conflict):
     """The same request is being processed right now; the client should retry shortly."""
-
-    code = "RequestInProgress"
 
     def __init__(self, message: str, retry_after_seconds: int = 1) -> None:
         super().__init__(message)
@@ -39,29 +31,23 @@ class RetryLater(Conflict):
 
 
 class IdempotencyKeyReused(DomainError):
-    code = "IdempotencyKeyReused"
+    """An Idempotency-Key came back with a different request."""
 
 
 class Unavailable(DomainError):
     """A dependency the request cannot do without (PostgreSQL) is unreachable."""
 
-    code = "ServiceUnavailable"
-
 
 class Unauthenticated(DomainError):
     """No valid identity came with a request that needs one."""
-
-    code = "Unauthorized"
 
 
 class Forbidden(DomainError):
     """The caller is known but may not do this."""
 
-    code = "Forbidden"
-
 
 class RateLimited(DomainError):
-    code = "TooManyRequests"
+    """The caller sent more requests than its rate limits allow."""
 
     def __init__(self, message: str, retry_after_seconds: int) -> None:
         super().__init__(message)

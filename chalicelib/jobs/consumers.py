@@ -12,16 +12,15 @@ import time
 from collections import Counter
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from chalice import Blueprint
 
 from chalicelib.adapters.kafka_auth import kafka_security_config
-from chalicelib.bootstrap import booking_topic, container
-from chalicelib.services.consumers import BatchInterrupted, EventConsumer, Outcome, RawRecord
+from chalicelib.bootstrap import container
+from chalicelib.observability import logger, metrics
+from chalicelib.services.projections import BatchInterrupted, EventConsumer, Outcome, RawRecord
 
 consumer_functions = Blueprint(__name__)
 BATCH_SIZE = 200  # records applied per database transaction by the local consumer loop
-logger = Logger(service="cinema-consumers")
 
 
 def records_of_msk_event(event: dict[str, Any]) -> list[RawRecord]:
@@ -37,6 +36,7 @@ def records_of_msk_event(event: dict[str, Any]) -> list[RawRecord]:
                     offset=int(item["offset"]),
                     key=base64.b64decode(item["key"]) if item.get("key") else None,
                     value=base64.b64decode(item["value"]) if item.get("value") else None,
+                    timestamp_ms=int(item["timestamp"]) if item.get("timestamp") else None,
                 )
             )
     return sorted(records, key=lambda r: (r.topic, r.partition, r.offset))
@@ -128,6 +128,7 @@ class ConsumerLoop:
                     continue
                 last_message = time.monotonic()
                 self._apply(messages)
+                metrics.flush_metrics()  # a long-running loop: no invocation ends to flush them
         finally:
             self._kafka.close()
         return self.outcomes
@@ -143,6 +144,7 @@ class ConsumerLoop:
                 offset=int(message.offset() or 0),
                 key=message.key(),
                 value=message.value(),
+                timestamp_ms=message.timestamp()[1] or None,
             )
             for message in messages
         ]
@@ -169,7 +171,7 @@ def loop_for(name: str, group_id: str | None = None) -> ConsumerLoop:
     return ConsumerLoop(
         consumer,
         services.settings.kafka_bootstrap_servers,
-        booking_topic(services.settings),
+        services.settings.booking_topic,
         group_id or f"{services.settings.kafka_topic_prefix}.{name}",
     )
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from chalice import Blueprint
 
 from chalicelib.config import get_settings
+from chalicelib.observability import logger
 
 functions = Blueprint(__name__)
-logger = Logger(service="cinema-migrate")
 
 
 @functions.lambda_function(name="migrate")

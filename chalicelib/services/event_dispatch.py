@@ -23,7 +23,6 @@ relay's grace, so the relay never sends a message this may still send.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -32,13 +31,12 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from chalicelib.adapters.outbox_repository import WAITS_FOR_LIMIT
+from chalicelib.observability import logger
 
 if TYPE_CHECKING:
     from chalicelib.adapters.database import Database
     from chalicelib.adapters.kafka_publisher import EventPublisher
     from chalicelib.adapters.outbox_repository import OutboxMessage, OutboxRepository
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,16 +3,14 @@ treats a lapsed hold as free. The sweep finalises the state and announces it."""
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.events import EventType, released_and_ended
+from chalicelib.observability import count, logger
 
 if TYPE_CHECKING:
     from chalicelib.adapters.reservations_repository import ReservationsRepository
     from chalicelib.services.unit_of_work import UnitOfWork
-
-logger = logging.getLogger(__name__)
 
 
 class ExpiryService:
@@ -36,5 +34,6 @@ class ExpiryService:
                     )
             expired_total += len(expired)
         if expired_total:
+            count("Expiries", expired_total)
             logger.info("expired reservations", extra={"expired": expired_total})
         return expired_total

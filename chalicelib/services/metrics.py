@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from chalicelib.domain.errors import NotFound
@@ -31,11 +31,12 @@ class Counters:
     revenue: Decimal = field(default_factory=lambda: Decimal("0"))
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> Counters:
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+    def of(cls, row: dict[str, Any]) -> Self:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
 
     def __add__(self, other: Counters) -> Counters:
-        return Counters(**{name: getattr(self, name) + getattr(other, name) for name in self.__dataclass_fields__})
+        """The sum of two counters, whatever else either one describes (a day, a session)."""
+        return Counters(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(Counters)})
 
     @property
     def conversion_rate(self) -> Decimal:
@@ -45,18 +46,22 @@ class Counters:
         return to_money(Decimal(self.sales) * 100 / Decimal(self.reservations_created))
 
 
+@dataclass(kw_only=True)
+class DailyCounters(Counters):
+    day: date
+
+
+@dataclass(kw_only=True)
+class SessionTotals(Counters):
+    session_id: UUID
+    movie_name: str | None
+
+
 @dataclass(frozen=True)
 class SessionMetrics:
     session_id: UUID
     lifetime: Counters
-    daily: list[tuple[date, Counters]]
-
-
-@dataclass(frozen=True)
-class SessionTotals:
-    session_id: UUID
-    movie_name: str | None
-    counters: Counters
+    daily: list[DailyCounters]
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,15 @@ class AllMetrics:
     totals: Counters
     sessions: list[SessionTotals]
     top_sessions: list[SessionTotals]
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    event_id: UUID
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    event: dict[str, Any]
 
 
 class MetricsService:
@@ -77,23 +91,23 @@ class MetricsService:
             rows = self._projections.session_metrics(cur, session_id)
             if not rows and self._sessions.get(cur, session_id) is None:
                 raise NotFound(f"session {session_id} not found")
-        daily = [(row["day"], Counters.of(row)) for row in rows]
-        lifetime = sum((counters for _, counters in daily), Counters())
+        daily = [DailyCounters.of(row) for row in rows]
+        lifetime = sum(daily, Counters())
         return SessionMetrics(session_id, lifetime, daily)
 
     def overall(self) -> AllMetrics:
         with self._db.transaction() as cur:
             rows = self._projections.lifetime_by_session(cur)
-        sessions = [SessionTotals(row["session_id"], row["movie_name"], Counters.of(row)) for row in rows]
-        totals = sum((s.counters for s in sessions), Counters())
-        top = [s for s in sessions if s.counters.seats_sold > 0][:TOP_SESSIONS]
+        sessions = [SessionTotals.of(row) for row in rows]
+        totals = sum(sessions, Counters())
+        top = [s for s in sessions if s.seats_sold > 0][:TOP_SESSIONS]
         return AllMetrics(totals, sessions, top)
 
-    def audit_of_reservation(self, reservation_id: UUID, owner: str | None = None) -> list[dict[str, Any]]:
+    def audit_of_reservation(self, reservation_id: UUID, owner: str | None = None) -> list[AuditEvent]:
         """The audit trail of a reservation ``owner`` made (any reservation when None). One that
         is not there, or not theirs, is NotFound, as everywhere else."""
         with self._db.transaction() as cur:
             events = self._projections.audit_of_reservation(cur, reservation_id, owner)
         if events is None:
             raise NotFound(f"reservation {reservation_id} not found")
-        return events
+        return [AuditEvent(**event) for event in events]

@@ -7,17 +7,17 @@ jitter; after ``max_attempts`` it is marked dead and copied to the dead-letter t
 
 from __future__ import annotations
 
-import logging
 import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from chalicelib.observability import MetricUnit, count, logger
 
 if TYPE_CHECKING:
     from chalicelib.adapters.database import Database
     from chalicelib.adapters.kafka_publisher import EventPublisher
     from chalicelib.adapters.outbox_repository import OutboxMessage, OutboxRepository
 
-logger = logging.getLogger(__name__)
 
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 30.0
@@ -27,6 +27,12 @@ def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
     """Full-jitter exponential backoff for a row that has failed ``attempts`` times."""
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** max(0, attempts)))
     return (rng or random).uniform(0, ceiling)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    waiting: int
+    oldest_age_seconds: float
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,9 @@ class OutboxRelay:
                 else:
                     self._outbox.record_failure(cur, message.id, error, backoff_seconds(message.attempts))
                     failed += 1
+        count("RelayPublished", published)
+        count("RelayFailures", failed)
+        count("RelayDeadLettered", dead)
         return RelayResult(published, failed, dead)
 
     def _send_to_dead_letter(self, message: OutboxMessage) -> bool:
@@ -98,6 +107,14 @@ class OutboxRelay:
             logger.exception("could not copy dead event to %s", self._dead_letter_topic)
             return False
         return message.event_id in report.delivered
+
+    def backlog(self) -> Backlog:
+        """What still waits in the outbox (the outbox-age alarm watches the oldest)."""
+        with self._db.transaction() as cur:
+            waiting, oldest_age = self._outbox.backlog(cur)
+        count("OutboxBacklog", waiting)
+        count("OutboxOldestPendingAge", oldest_age, unit=MetricUnit.Seconds)
+        return Backlog(waiting, round(oldest_age, 3))
 
     def drain(self, max_batches: int = 50, grace_seconds: float | None = None) -> int:
         total = 0

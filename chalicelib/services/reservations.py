@@ -17,6 +17,7 @@ from uuid import UUID
 from chalicelib.domain.errors import Conflict, InvalidRequest, NotFound, RateLimited
 from chalicelib.domain.events import BookingEvent, EventType, released_and_ended
 from chalicelib.domain.models import Reservation, ReservationStatus
+from chalicelib.observability import count
 
 if TYPE_CHECKING:
     from chalicelib.adapters.admission import Gatekeeper, Quotas
@@ -78,6 +79,7 @@ class ReservationService:
         if admission.rate_limited_for:
             raise RateLimited("too many requests; slow down", admission.rate_limited_for)
         if admission.seats_gated:
+            count("HoldConflicts", cause="gate")
             raise Conflict("one or more seats are already being reserved")
         created = BookingEvent(
             EventType.RESERVATION_CREATED, request.session_id, reservation_id, tuple(seat_ids), request.user_id
@@ -99,14 +101,19 @@ class ReservationService:
                 reservation = decided.reservation
                 if reservation is None:
                     if decided.outcome == "cap":
+                        count("HoldConflicts", cause="cap")
                         raise Conflict(
                             f"a user can hold at most {self._max_held_per_user} seats at a time; "
                             f"{decided.already_held} are already held"
                         )
+                    if decided.outcome == "taken":
+                        count("HoldConflicts", cause="database")
                     raise _HOLD_REFUSALS[decided.outcome]
         except BaseException:
             self._gatekeeper.release(seat_ids, owner)
             raise
+        count("Holds")
+        count("SeatsHeld", len(seat_ids))
         return reservation
 
     def get(self, reservation_id: UUID, owner: str | None = None) -> Reservation:
@@ -142,3 +149,4 @@ class ReservationService:
             )
         self._gatekeeper.release(cancelled.seat_ids, str(cancelled.id))
         self._cache.put(cancelled)
+        count("Cancellations")

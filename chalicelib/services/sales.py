@@ -9,6 +9,7 @@ from chalicelib.domain.errors import InvalidRequest, NotFound
 from chalicelib.domain.events import BookingEvent, EventType
 from chalicelib.domain.models import ReservationStatus, Sale
 from chalicelib.domain.money import sale_amount
+from chalicelib.observability import MetricUnit, count
 
 if TYPE_CHECKING:
     from chalicelib.adapters.reservation_cache import ReservationCache
@@ -61,6 +62,9 @@ class SaleService:
                 )
             )
         self._cache.put(confirmed)
+        count("Sales")
+        count("SeatsSold", len(sale.seat_ids))
+        count("Revenue", float(sale.amount), unit=MetricUnit.NoUnit)
         return sale
 
     def get(self, sale_id: UUID, owner: str | None = None) -> Sale:

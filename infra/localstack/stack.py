@@ -19,10 +19,11 @@
    services' addresses (no data stack: LocalStack has no RDS Proxy, ElastiCache or MSK),
    and prints the API URL.
 
-Standard library only: any Python 3.11 can run it; everything else runs with the project's
-virtualenv (``.venv``, created with ``make`` if missing) or LocalStack's.
+It runs with the project's virtualenv (the Makefile's targets and the LocalStack suite call it
+so), and LocalStack itself with LocalStack's own.
 
-Settings (environment): ``CINEMA_LOCALSTACK_PORT`` (4566); ``LOCALSTACK_DATABASE_URL``,
+Settings (environment): the local services' ports of ``./.env`` (chalicelib/config.py's
+``local_services``; ``CINEMA_LOCALSTACK_PORT`` among them); ``LOCALSTACK_DATABASE_URL``,
 ``LOCALSTACK_REDIS_URL``, ``LOCALSTACK_KAFKA_BOOTSTRAP_SERVERS`` (what the functions connect
 to; default the native PostgreSQL's ``cinema_localstack`` database, created and migrated
 here, Redis database 1 and the broker: apart from ``make run``'s ``cinema`` and database 0);
@@ -48,6 +49,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from chalicelib.config import local_services
 from infra.services import wait_for_exit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +81,7 @@ class Paths:
     @classmethod
     def from_env(cls) -> Paths:
         local = Path(os.environ.get("CINEMA_LOCAL_DIR") or PROJECT_ROOT / ".local")
-        return cls(local=local, port=int(os.environ.get("CINEMA_LOCALSTACK_PORT", "4566")))
+        return cls(local=local, port=local_services().localstack_port)
 
     @property
     def venv(self) -> Path:
@@ -173,15 +175,13 @@ def ensure_localstack(paths: Paths) -> bool:
 
 def connection_settings() -> dict[str, str]:
     """What the deployed functions connect to: the native services of infra.services."""
-    pg_port = os.environ.get("CINEMA_PG_PORT", "54329")
-    redis_port = os.environ.get("CINEMA_REDIS_PORT", "63799")
-    kafka_port = os.environ.get("CINEMA_KAFKA_PORT", "19092")
+    local = local_services()
     return {
-        "DATABASE_URL": os.environ.get("LOCALSTACK_DATABASE_URL")
-        or f"postgresql://cinema:cinema@127.0.0.1:{pg_port}/{LOCALSTACK_DATABASE}",
+        "DATABASE_URL": os.environ.get("LOCALSTACK_DATABASE_URL") or local.database_url(LOCALSTACK_DATABASE),
         # A Redis database of its own: rate-limit windows and seat gates apart from `make run`'s.
-        "REDIS_URL": os.environ.get("LOCALSTACK_REDIS_URL") or f"redis://127.0.0.1:{redis_port}/{LOCALSTACK_REDIS_DB}",
-        "KAFKA_BOOTSTRAP_SERVERS": os.environ.get("LOCALSTACK_KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{kafka_port}",
+        "REDIS_URL": os.environ.get("LOCALSTACK_REDIS_URL") or local.redis_url(LOCALSTACK_REDIS_DB),
+        "KAFKA_BOOTSTRAP_SERVERS": os.environ.get("LOCALSTACK_KAFKA_BOOTSTRAP_SERVERS")
+        or local.kafka_bootstrap_servers,
     }
 
 
@@ -219,7 +219,7 @@ def services_up(paths: Paths) -> None:
         check=True,
     )
     database_url = connection_settings()["DATABASE_URL"]
-    pg_port = os.environ.get("CINEMA_PG_PORT", "54329")
+    pg_port = str(local_services().pg_port)
     subprocess.run(
         [str(paths.project_python), "-c", CREATE_DATABASE, database_url, pg_port], stdout=sys.stderr, check=True
     )

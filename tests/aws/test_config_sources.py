@@ -125,6 +125,7 @@ def test_a_malformed_parameter_stops_startup_with_a_clear_error(monkeypatch):
 def test_a_scheduled_function_fails_its_invocation_when_the_secret_is_missing(monkeypatch):
     """The failure reaches Lambda (so the async invocation is retried, then dead-lettered)."""
     from chalicelib.jobs.scheduled import expire_reservations
+    from infra.scheduler import InvocationContext
 
     monkeypatch.setenv("CONFIG_SECRET_NAME", "cinema-ticketing/dev/absent")
     reset_container()
@@ -140,7 +141,7 @@ def test_a_scheduled_function_fails_its_invocation_when_the_secret_is_missing(mo
         "detail": {},
     }
     with pytest.raises(ConfigurationError, match="cinema-ticketing/dev/absent"):
-        expire_reservations(event, None)
+        expire_reservations(event, InvocationContext("expire_reservations"))
 
 
 def test_the_database_password_comes_from_the_rds_managed_secret(monkeypatch):

@@ -21,7 +21,7 @@ import pytest
 from app import app
 from chalicelib.bootstrap import reset_container
 from chalicelib.jobs.scheduled import expire_reservations
-from tests.helpers import session_body
+from tests.api_client import session_body
 
 API_ID = "a1b2c3d4e5"
 STAGE = "test"

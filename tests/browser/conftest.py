@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from tests.api_client import ApiClient, OverHttp
 from tests.browser.chromium import CHROMIUM, CHROMIUM_FLAGS
 from tests.e2e.conftest import PROJECT_ROOT, api_instances
 
@@ -30,7 +30,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 # Module scope, not session: Playwright's sync API keeps an asyncio loop running in this
-# thread while it is open, and later suites call asyncio.run() (tests/e2e/driver.py).
+# thread while it is open, and later suites call asyncio.run() (tests/api_client.py).
 @pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
@@ -86,23 +86,16 @@ def unique_movie(label: str = "Browser") -> str:
     return f"{label} {uuid.uuid4().hex[:8]}"
 
 
-def create_session(url: str, *, movie: str, seats: int = 20, price: str = "25.00", headers=None) -> dict[str, Any]:
-    from tests.helpers import session_body
+def api_of(url: str) -> ApiClient:
+    return ApiClient(OverHttp([url]))
 
-    response = httpx.post(
-        f"{url}/sessions",
-        json=session_body(movieName=movie, totalSeats=seats, ticketPrice=price),
-        headers=headers,
-        timeout=30,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
+
+def create_session(url: str, *, movie: str, seats: int = 20, price: str = "25.00", headers=None) -> dict[str, Any]:
+    return api_of(url).new_session(headers, movieName=movie, totalSeats=seats, ticketPrice=price)
 
 
 def seat_ids(url: str, session_id: str) -> dict[str, str]:
-    response = httpx.get(f"{url}/sessions/{session_id}/seats", timeout=30)
-    assert response.status_code == 200
-    return {seat["seatNumber"]: seat["id"] for seat in response.json()}
+    return {seat["seatNumber"]: seat["id"] for seat in api_of(url).seats(session_id)}
 
 
 def sign_in(page: Page, user: str, email: str | None = None) -> None:

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import (
     MOBILE,
     SCREENSHOT_DIR,
+    api_of,
     assert_no_page_errors,
     create_session,
     new_context,
@@ -78,7 +79,8 @@ def test_the_full_buy_flow(server: str, page: Page):
     expect(page.locator("#receipt-amount")).to_have_text("50.00")
     expect(seat(page, "A1, sold, yours")).to_be_visible()
 
-    sale = httpx.get(f"{server}/sales/{sale_id}", timeout=10).json()
+    status, sale, _ = api_of(server).get(f"/sales/{sale_id}")
+    assert status == 200, sale
     assert sale["amount"] == "50.00" and sale["seatNumbers"] == ["A1", "A2"] and sale["userId"] == "ana-buyer"
     assert db_rows("SELECT count(*) AS n FROM sale_seats WHERE sale_id = %s", (sale_id,)) == [{"n": 2}]
 
@@ -100,12 +102,7 @@ def test_the_full_buy_flow(server: str, page: Page):
 def test_mobile_layout_at_360_px(server: str, browser):
     session = create_session(server, movie=unique_movie("Mobile"), seats=60)
     ids = seat_ids(server, session["id"])
-    held = httpx.post(
-        f"{server}/reservations",
-        json={"sessionId": session["id"], "seatIds": [ids["A5"], ids["A6"]], "userId": "m", "userEmail": "m@x.io"},
-        timeout=10,
-    )
-    assert held.status_code == 201
+    assert api_of(server).hold(session["id"], [ids["A5"], ids["A6"]], "m").status == 201
     context = new_context(browser, viewport=MOBILE, is_mobile=True, has_touch=True)
     page = watch_errors(context.new_page())
     try:
@@ -176,17 +173,13 @@ def test_a_change_made_elsewhere_shows_within_two_seconds_through_cheap_polls(se
     page.wait_for_timeout(2500)
     assert statuses.count(304) >= 1, statuses  # unchanged map: 304s, no body
 
-    answer = httpx.post(
-        f"{server}/reservations",
-        json={"sessionId": session["id"], "seatIds": [ids["A3"]], "userId": "elsewhere", "userEmail": "e@x.io"},
-        timeout=10,
-    )
-    assert answer.status_code == 201
+    status, answer, _ = api_of(server).hold(session["id"], [ids["A3"]], "elsewhere")
+    assert status == 201, answer
     changed = time.monotonic()
     expect(seat(page, "A3, held")).to_be_visible(timeout=2000)
     assert time.monotonic() - changed < 2.0
 
-    httpx.post(f"{server}/sales", json={"reservationId": answer.json()["id"]}, timeout=10)
+    assert api_of(server).pay(answer["id"]).status == 201
     expect(seat(page, "A3, sold")).to_be_visible(timeout=2000)
     assert_no_page_errors(page)
 
@@ -303,17 +296,11 @@ def contrast(foreground: str, background: str) -> float:
 def test_every_seat_is_a_named_button_and_states_have_enough_contrast(server: str, page: Page):
     session = create_session(server, movie=unique_movie("Contrast"), seats=30)
     ids = seat_ids(server, session["id"])
-    sold = httpx.post(
-        f"{server}/reservations",
-        json={"sessionId": session["id"], "seatIds": [ids["C1"]], "userId": "c", "userEmail": "c@x.io"},
-        timeout=10,
-    ).json()
-    httpx.post(f"{server}/sales", json={"reservationId": sold["id"]}, timeout=10)
-    httpx.post(
-        f"{server}/reservations",
-        json={"sessionId": session["id"], "seatIds": [ids["C2"]], "userId": "c", "userEmail": "c@x.io"},
-        timeout=10,
-    )
+    api = api_of(server)
+    status, sold, _ = api.hold(session["id"], [ids["C1"]], "c")
+    assert status == 201, sold
+    assert api.pay(sold["id"]).status == 201
+    assert api.hold(session["id"], [ids["C2"]], "c").status == 201
     open_session(page, server, session)
     seat(page, "A1, available").click()
     expect(seat(page, "C1, sold")).to_be_visible()
@@ -359,4 +346,6 @@ def test_the_page_and_its_assets_are_local_and_small(server: str, page: Page):
     assert total + len(staff) < 200 * 1024, total + len(staff)
     response = httpx.get(f"{server}/app", timeout=10)
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
-    assert httpx.get(f"{server}/web/{quote('../api/web.py')}", timeout=10).status_code in (403, 404)
+    # WSGI hands the app the path decoded (/web/../api/web.py), which no route matches: 403, as
+    # API Gateway answers a path without a route. (In-process, the view refuses it: test_openapi.)
+    assert httpx.get(f"{server}/web/{quote('../api/web.py', safe='')}", timeout=10).status_code == 403

@@ -9,14 +9,13 @@ import uuid
 from collections.abc import Iterator
 from urllib.parse import quote
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.bootstrap import reset_container
 from chalicelib.jobs.consumers import loop_for
 from infra.dev_token import token_for
-from tests.browser.conftest import SCREENSHOT_DIR, assert_no_page_errors, create_session, seat_ids, unique_movie
+from tests.browser.conftest import SCREENSHOT_DIR, api_of, assert_no_page_errors, create_session, seat_ids, unique_movie
 from tests.e2e.conftest import api_instances
 
 
@@ -45,14 +44,10 @@ def test_staff_create_reprice_and_see_metrics(jwt_server: str, page: Page):
     session = create_session(url, movie=movie, seats=16, price="25.00", headers=bearer("boss", admin=True))
     ids = seat_ids(url, session["id"])
     buyer = bearer("bob")
-    held = httpx.post(
-        f"{url}/reservations",
-        json={"sessionId": session["id"], "seatIds": [ids["A1"], ids["A2"]], "userId": "bob", "userEmail": "b@x.io"},
-        headers=buyer,
-        timeout=10,
-    )
-    assert held.status_code == 201, held.text
-    assert httpx.post(f"{url}/sales", json={"reservationId": held.json()["id"]}, headers=buyer, timeout=10).is_success
+    api = api_of(url)
+    status, held, _ = api.hold(session["id"], [ids["A1"], ids["A2"]], "bob", buyer)
+    assert status == 201, held
+    assert api.pay(held["id"], buyer).status == 201
     # The metrics projection is built by the Kafka consumer: run it over the topic once.
     reset_container()
     loop_for("metrics", group_id=f"staff-page-{uuid.uuid4()}").run(idle_exit_seconds=3, max_seconds=120)
@@ -80,7 +75,7 @@ def test_staff_create_reprice_and_see_metrics(jwt_server: str, page: Page):
     price.fill("30.00")
     row.get_by_role("button", name=re.compile("^Save price")).click()
     expect(page.get_by_text(re.compile("the price is now 30.00"))).to_be_visible()
-    assert httpx.get(f"{url}/sessions/{session['id']}", timeout=10).json()["ticketPrice"] == "30.00"
+    assert api.get(f"/sessions/{session['id']}").body["ticketPrice"] == "30.00"
 
     # Create a session.
     created_movie = f"{movie} (matinee)"
@@ -90,7 +85,8 @@ def test_staff_create_reprice_and_see_metrics(jwt_server: str, page: Page):
     page.locator("#new-seats").fill("40")
     page.get_by_role("button", name="Create session").click()
     expect(page.get_by_text(f"Session created: {created_movie},")).to_be_visible()
-    listed = httpx.get(f"{url}/sessions?movie={quote(created_movie)}", timeout=10).json()
+    status, listed, _ = api.get(f"/sessions?movie={quote(created_movie)}")
+    assert status == 200, listed
     assert [(s["ticketPrice"], s["totalSeats"], s["roomNumber"]) for s in listed] == [("18.50", 40, "Sala 7")]
     expect(page.locator(f'tr[data-session-id="{listed[0]["id"]}"]')).to_contain_text("0 / 40")
     # Both sessions, listed in start order by the filter that names them.
@@ -121,8 +117,10 @@ def test_buying_with_a_bearer_token(jwt_server: str, page: Page):
     page.get_by_role("button", name="Pay 25.00").click()
     sale_id = page.locator("#receipt-sale-id").inner_text()
     # The sale is the token's user's: readable with that user's token only.
-    assert httpx.get(f"{url}/sales/{sale_id}", headers=bearer("jwt-buyer"), timeout=10).json()["userId"] == "jwt-buyer"
-    assert httpx.get(f"{url}/sales/{sale_id}", headers=bearer("someone-else"), timeout=10).status_code == 404
+    api = api_of(url)
+    status, sale, _ = api.get(f"/sales/{sale_id}", bearer("jwt-buyer"))
+    assert status == 200 and sale["userId"] == "jwt-buyer", sale
+    assert api.get(f"/sales/{sale_id}", bearer("someone-else")).status == 404
     page.get_by_role("link", name="My purchases").first.click()
     expect(page.locator("#purchases tbody tr", has_text=sale_id)).to_contain_text("A5")
     assert_no_page_errors(page)

@@ -23,7 +23,7 @@ import httpx
 import pytest
 import redis
 
-from tests.e2e.driver import HttpDriver
+from tests.api_client import ApiClient, OverHttp
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INSTANCES = int(os.environ.get("E2E_INSTANCES", "4"))
@@ -131,5 +131,5 @@ def private_redis() -> Iterator[PrivateRedis]:
 
 
 @pytest.fixture
-def driver(base_urls: list[str]) -> HttpDriver:
-    return HttpDriver(base_urls)
+def driver(base_urls: list[str]) -> ApiClient:
+    return ApiClient(OverHttp(base_urls))

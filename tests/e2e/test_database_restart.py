@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.api_client import session_body
 from tests.e2e.conftest import PROJECT_ROOT, api_instances
-from tests.helpers import session_body
 from tests.private_postgres import PrivatePostgres
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,9 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
+from tests.api_client import session_body
 from tests.e2e.conftest import api_instances
-from tests.helpers import assert_error_shape, session_body
+from tests.helpers import assert_error_shape
 
 pytestmark = pytest.mark.slow
 

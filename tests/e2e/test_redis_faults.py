@@ -10,27 +10,26 @@ import threading
 import time
 from collections import Counter
 
-import httpx
 import pytest
 
+from tests.api_client import ApiClient, OverHttp
 from tests.e2e.conftest import api_instances
-from tests.e2e.driver import HttpDriver
 
 pytestmark = pytest.mark.slow
 
 
-def hot_seat_burst(driver: HttpDriver, attempts: int = 200):
+def hot_seat_burst(driver: ApiClient, attempts: int = 200):
     session = driver.new_session()
     seat = driver.seats(session["id"])[0]
     results = driver.burst(
         [("POST", "/reservations", driver.hold_body(session["id"], [seat["id"]], f"u{i}")) for i in range(attempts)]
     )
-    return session, seat, Counter(status for status, _ in results)
+    return session, seat, Counter(status for status, _, _ in results)
 
 
 def test_flushing_redis_during_bursts_never_double_holds(private_redis):
     with api_instances(4, REDIS_URL=private_redis.url) as urls:
-        driver = HttpDriver(urls)
+        driver = ApiClient(OverHttp(urls))
         stop = threading.Event()
 
         def flush_repeatedly() -> None:
@@ -52,20 +51,20 @@ def test_flushing_redis_during_bursts_never_double_holds(private_redis):
 
 def test_with_redis_down_postgres_alone_decides_and_health_names_redis(private_redis):
     with api_instances(4, REDIS_URL=private_redis.url) as urls:
-        driver = HttpDriver(urls)
-        assert httpx.get(f"{urls[0]}/health", timeout=10).status_code == 200
+        driver = ApiClient(OverHttp(urls))
+        assert driver.get("/health").status == 200
         private_redis.stop()
 
-        health = httpx.get(f"{urls[0]}/health", timeout=10)
-        assert health.status_code == 503
-        assert health.json()["down"] == ["redis"]
-        assert health.json()["checks"]["postgres"] == "up"
+        status, health, _ = driver.get("/health")
+        assert status == 503
+        assert health["down"] == ["redis"]
+        assert health["checks"]["postgres"] == "up"
 
         for _ in range(3):
             session, _seat, counts = hot_seat_burst(driver)
             assert counts == Counter({201: 1, 409: 199}), counts
         # The API keeps serving the whole flow without Redis, idempotency keys included.
-        status, reservation = driver.request(
+        status, reservation, _ = driver.request(
             "POST",
             "/reservations",
             driver.hold_body(session["id"], [driver.seats(session["id"])[5]["id"]], "no-redis"),
@@ -77,6 +76,6 @@ def test_with_redis_down_postgres_alone_decides_and_health_names_redis(private_r
 
         private_redis.start()
         deadline = time.monotonic() + 15
-        while httpx.get(f"{urls[0]}/health", timeout=10).status_code != 200:
+        while driver.get("/health").status != 200:
             assert time.monotonic() < deadline, "health did not recover after redis came back"
             time.sleep(0.5)

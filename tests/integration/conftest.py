@@ -7,7 +7,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.bootstrap import reset_container
-from tests.helpers import Api
+from tests.api_client import ApiClient, InProcess
 
 
 @pytest.fixture(scope="session")
@@ -17,8 +17,8 @@ def chalice_client() -> Iterator[Client]:
 
 
 @pytest.fixture
-def api(chalice_client: Client) -> Api:
-    return Api(chalice_client)
+def api(chalice_client: Client) -> ApiClient:
+    return ApiClient(InProcess(chalice_client))
 
 
 @pytest.fixture(autouse=True)

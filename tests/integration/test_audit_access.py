@@ -14,7 +14,8 @@ from psycopg.types.json import Jsonb
 
 from app import app
 from infra.dev_token import token_for
-from tests.helpers import Api, assert_error_shape, db_execute, session_body
+from tests.api_client import ApiClient, InProcess, session_body
+from tests.helpers import assert_error_shape, db_execute
 
 STAGE = "test"
 
@@ -30,8 +31,8 @@ def jwt_client():
 
 
 @pytest.fixture
-def secure(jwt_client) -> Api:
-    return Api(jwt_client)
+def secure(jwt_client) -> ApiClient:
+    return ApiClient(InProcess(jwt_client))
 
 
 def record_audit_event(reservation: dict, event_type: str = "reservation.created") -> str:

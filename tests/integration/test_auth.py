@@ -17,7 +17,8 @@ from chalice.test import Client
 from app import app
 from chalicelib.bootstrap import reset_container
 from infra.dev_token import stage_environment, token_for
-from tests.helpers import Api, db_rows, session_body
+from tests.api_client import ApiClient, InProcess, session_body
+from tests.helpers import db_rows
 
 STAGE = "test"
 
@@ -33,9 +34,9 @@ def jwt_client():
 
 
 @pytest.fixture
-def secure(jwt_client) -> Api:
+def secure(jwt_client) -> ApiClient:
     assert stage_environment(STAGE)["AUTH_MODE"] == "jwt"
-    return Api(jwt_client)
+    return ApiClient(InProcess(jwt_client))
 
 
 @pytest.fixture

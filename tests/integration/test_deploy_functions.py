@@ -1,16 +1,15 @@
 """What a deploy and the alarms rely on, against the real PostgreSQL and Kafka: the migrate
-function (SQL migrations and the booking topics, idempotent) and the outbox age the relay
-reports as a CloudWatch embedded metric."""
+function (SQL migrations and the booking topics, idempotent) and the outbox's backlog, whose
+oldest age the outbox-age alarm watches (its metric: tests/integration/test_observability.py)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from chalicelib.adapters.outbox_age import oldest_pending_age_seconds
+from chalicelib.adapters.outbox_repository import OutboxRepository
 from chalicelib.bootstrap import container, reset_container
 
 
@@ -39,7 +38,7 @@ class Rollback(Exception):
     pass
 
 
-def test_the_outbox_age_is_the_oldest_unpublished_event_by_the_database_clock():
+def test_the_outbox_backlog_counts_unpublished_events_and_ages_the_oldest_by_the_database_clock():
     """Measured inside a transaction that is rolled back: the shared outbox is left alone. The
     rows are older than anything other tests leave unpublished; published and dead-lettered
     rows, older still, do not count."""
@@ -58,36 +57,7 @@ def test_the_outbox_age_is_the_oldest_unpublished_event_by_the_database_clock():
                 """,
                 (uuid.uuid4(),),
             )
-        age = oldest_pending_age_seconds(cur)
+        waiting, age = OutboxRepository("age-test").backlog(cur)
         assert 1000 * 86400 <= age < 1000 * 86400 + 60
+        assert waiting >= 1
         raise Rollback
-
-
-def test_the_relay_reports_the_outbox_age_as_an_embedded_metric_in_lambda(chalice_client, monkeypatch, capsys):
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "cinema-ticketing-test-relay_outbox")
-    reset_container()
-    event = chalice_client.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=["arn:aws:events:rule/relay"]
-    )
-    capsys.readouterr()
-    result = chalice_client.lambda_.invoke("relay_outbox", event).payload
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    [metric] = [line for line in lines if "OutboxOldestPendingAge" in line]
-    [directive] = metric["_aws"]["CloudWatchMetrics"]
-    assert directive["Namespace"] == "CinemaTicketing"
-    # The dimensions the app stack's OutboxAgeAlarm names.
-    assert directive["Dimensions"] == [["stage", "service"]]
-    assert (metric["stage"], metric["service"]) == (container().settings.stage, "cinema-ticketing")
-    assert directive["Metrics"] == [{"Name": "OutboxOldestPendingAge", "Unit": "Seconds"}]
-    assert metric["OutboxOldestPendingAge"] == [result["outboxAgeSeconds"]] and result["outboxAgeSeconds"] >= 0
-
-
-def test_outside_lambda_the_relay_emits_no_metric(chalice_client, monkeypatch, capsys):
-    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-    reset_container()
-    event = chalice_client.events.generate_cw_event(
-        source="aws.events", detail_type="Scheduled Event", detail={}, resources=["arn:aws:events:rule/relay"]
-    )
-    capsys.readouterr()
-    chalice_client.lambda_.invoke("relay_outbox", event)
-    assert "OutboxOldestPendingAge" not in capsys.readouterr().out

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.bootstrap import booking_topic, container, reset_container
+from chalicelib.adapters.kafka_topics import ensure_topics
+from chalicelib.bootstrap import container, reset_container
 from chalicelib.jobs.consumers import ConsumerLoop, handle_msk_event, loop_for
-from chalicelib.services.consumers import Outcome
-from infra.services import ensure_topics
+from chalicelib.services.projections import Outcome
 from tests.helpers import db_rows
 from tests.kafka_helpers import produce_raw, read_topic
 
@@ -25,8 +25,8 @@ def topic(monkeypatch) -> str:
     monkeypatch.setenv("KAFKA_TOPIC_PREFIX", prefix)
     monkeypatch.setenv("RESERVATION_TTL_SECONDS", "2")
     reset_container()
-    ensure_topics(container().settings.kafka_bootstrap_servers, prefix)
-    return booking_topic(container().settings)
+    ensure_topics(container().settings)
+    return container().settings.booking_topic
 
 
 def publish_everything() -> None:
@@ -318,7 +318,7 @@ def test_an_outage_part_way_through_a_batch_reports_what_is_done(api, topic, mon
 
     from chalicelib.domain.errors import Unavailable
     from chalicelib.jobs.consumers import records_of_msk_event
-    from chalicelib.services.consumers import BatchInterrupted
+    from chalicelib.services.projections import BatchInterrupted
 
     session_id, payloads = held_event_payloads(api, 2)
     consumer = container().metrics_consumer

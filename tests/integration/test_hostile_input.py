@@ -14,7 +14,8 @@ from chalicelib.adapters.database import Database
 from chalicelib.api.http import MAX_JSON_DEPTH
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import InvalidRequest
-from tests.helpers import assert_error_shape, db_rows, session_body
+from tests.api_client import session_body
+from tests.helpers import assert_error_shape, db_rows
 
 
 def sessions_named(name: str) -> int:

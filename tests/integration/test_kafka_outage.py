@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.bootstrap import booking_topic, container, reset_container
-from infra.services import PROJECT_ROOT, Layout, ensure_topics, kafka_answers, kafka_libs, launch_kafka
+from chalicelib.adapters.kafka_topics import ensure_topics
+from chalicelib.bootstrap import container, reset_container
+from infra.services import PROJECT_ROOT, Layout, kafka_answers, kafka_libs, launch_kafka
 from tests.kafka_helpers import read_topic
 
 pytestmark = pytest.mark.slow
@@ -68,8 +69,8 @@ def test_bookings_survive_a_broker_outage_and_every_event_arrives_once(api, brok
     monkeypatch.setenv("KAFKA_PUBLISH_TIMEOUT_SECONDS", "1")
     monkeypatch.setenv("OUTBOX_MAX_ATTEMPTS", "2")
     reset_container()
-    ensure_topics(broker.bootstrap, prefix)
-    topic = booking_topic(container().settings)
+    ensure_topics(container().settings)
+    topic = container().settings.booking_topic
 
     session = api.new_session(totalSeats=60)
     seats = api.seats(session["id"])

@@ -186,4 +186,4 @@ def test_the_openapi_document_describes_the_filters(api):
     assert parameters["from"] == {"type": "string", "format": "date-time"}
     assert parameters["to"] == {"type": "string", "format": "date-time"}
     assert parameters["movie"] == {"type": "string", "maxLength": 255}
-    assert parameters["limit"] == {"type": "integer", "minimum": 1, "maximum": 500}
+    assert parameters["limit"] == {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from chalicelib.api.schemas import MAX_SEAT_IDS_IN_REQUEST
 from tests.helpers import db_rows, seat_holders
 
 
@@ -63,26 +64,29 @@ def test_seats_of_another_session_are_400(api, session):
 
 
 @pytest.mark.parametrize(
-    ("seat_ids", "fragment"),
+    ("seat_ids", "expected", "fragment"),
     [
-        ([], "at least one"),
-        ("dup", "duplicates"),
-        ("eleven", "at most 10"),
-        (["not-a-uuid"], "seatIds"),
-        ("huge", "seatIds"),
+        ([], 400, "at least one"),
+        ("dup", 400, "duplicates"),
+        ("eleven", 400, "at most 10"),
+        (["not-a-uuid"], 400, "seatIds"),
+        ("over the request limit", 400, "seatIds"),
+        ("over the body limit", 413, "request body larger than"),
     ],
 )
-def test_bad_seat_lists_are_400_and_hold_nothing(api, session, seat_ids, fragment):
+def test_bad_seat_lists_are_refused_and_hold_nothing(api, session, seat_ids, expected, fragment):
     seats = api.seats(session["id"])
     if seat_ids == "dup":
         seat_ids = [seats[0]["id"], seats[0]["id"]]
     elif seat_ids == "eleven":
         seat_ids = [s["id"] for s in seats[:11]]
-    elif seat_ids == "huge":
+    elif seat_ids == "over the request limit":
+        seat_ids = [str(uuid.uuid4()) for _ in range(MAX_SEAT_IDS_IN_REQUEST + 1)]
+    elif seat_ids == "over the body limit":
         seat_ids = [str(uuid.uuid4()) for _ in range(5000)]
     status, error, _ = api.hold(session["id"], seat_ids)
-    assert status in (400, 413), error
-    assert fragment in error["message"] or status == 413
+    assert status == expected, error
+    assert fragment in error["message"], error
     assert {s["status"] for s in api.seats(session["id"])} == {"available"}
 
 

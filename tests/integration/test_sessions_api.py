@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from tests.helpers import db_rows, future, session_body
+from tests.api_client import future, session_body
+from tests.helpers import db_rows
 
 
 def test_create_session_answers_the_spec_shape(api):

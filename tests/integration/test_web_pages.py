@@ -14,7 +14,7 @@ from app import app
 from chalicelib.api.auth import development_login_available
 from chalicelib.bootstrap import reset_container
 from chalicelib.config import ConfigurationError, settings_from
-from tests.helpers import session_body
+from tests.api_client import session_body
 
 JWT_TEST_STAGE = {
     "AUTH_MODE": "jwt",

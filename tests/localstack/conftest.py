@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.driver import HttpDriver
-from tests.localstack.support import APP, Stack, TopicReader, endpoint_of
+from tests.api_client import ApiClient, OverHttp
+from tests.localstack.support import APP, Deployment, TopicReader, endpoint_of
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,13 +79,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack() -> Stack:
+def stack() -> Deployment:
     api_url = os.environ.get("LOCALSTACK_API_URL") or _stack_up()
     api_url = api_url.rstrip("/")
     endpoint = os.environ.get("LOCALSTACK_ENDPOINT_URL") or endpoint_of(api_url)
     stage = os.environ.get("LOCALSTACK_STAGE", "local")
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    partial = Stack(api_url, endpoint, stage, region, "", "")
+    partial = Deployment(api_url, endpoint, stage, region, "", "")
     connections = _connections(stage, partial.client)
     # tests.helpers.db_rows reads DATABASE_URL through the app's settings: point it at the
     # database the deployed functions use (the stage's connection parameter names it).
@@ -93,11 +93,13 @@ def stack() -> Stack:
     from chalicelib.config import get_settings
 
     get_settings.cache_clear()
-    return Stack(api_url, endpoint, stage, region, connections["DATABASE_URL"], connections["KAFKA_BOOTSTRAP_SERVERS"])
+    return Deployment(
+        api_url, endpoint, stage, region, connections["DATABASE_URL"], connections["KAFKA_BOOTSTRAP_SERVERS"]
+    )
 
 
 @pytest.fixture(scope="session")
-def localstack(stack: Stack) -> Stack:
+def localstack(stack: Deployment) -> Deployment:
     """Tests of the host runtime executor itself need LocalStack, not AWS."""
     if not stack.endpoint_url:
         pytest.skip("tests of the LocalStack host runtime need LocalStack (LOCALSTACK_API_URL points at AWS)")
@@ -105,8 +107,8 @@ def localstack(stack: Stack) -> Stack:
 
 
 @pytest.fixture(scope="session")
-def driver(stack: Stack) -> HttpDriver:
-    return HttpDriver([stack.api_url])
+def driver(stack: Deployment) -> ApiClient:
+    return ApiClient(OverHttp([stack.api_url]))
 
 
 @pytest.fixture
@@ -116,5 +118,5 @@ def user() -> str:
 
 
 @pytest.fixture
-def kafka(stack: Stack) -> Iterator[TopicReader]:
+def kafka(stack: Deployment) -> Iterator[TopicReader]:
     yield TopicReader(stack.kafka_bootstrap_servers)

@@ -1,4 +1,4 @@
-"""What the LocalStack end-to-end tests share: the target stack, a Kafka reader, HTTP calls."""
+"""What the LocalStack end-to-end tests share: the target stack and a Kafka reader."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import boto3
-import httpx
 
 from tests.kafka_helpers import Delivered, end_offsets, read_topic
 
@@ -18,7 +17,7 @@ TOPIC = "cinema.booking-events"
 
 
 @dataclass(frozen=True)
-class Stack:
+class Deployment:
     api_url: str
     endpoint_url: str | None  # None: AWS itself
     stage: str
@@ -64,8 +63,3 @@ class TopicReader:
             if want(events) or time.monotonic() > deadline:
                 return events
             time.sleep(1)
-
-
-def call(stack: Stack, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    response = httpx.request(method, stack.api_url + path, json=body, timeout=60)
-    return response.status_code, (response.json() if response.content else None)

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.driver import HttpDriver
+from tests.api_client import ApiClient
 from tests.helpers import db_rows
-from tests.localstack.support import Stack, TopicReader
+from tests.localstack.support import Deployment, TopicReader
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,7 @@ def parse_time(value: str) -> datetime:
 
 
 @pytest.fixture
-def sweeps(stack: Stack):
+def sweeps(stack: Deployment):
     """Route the sweeper's successful asynchronous invocations to a queue of the test's own."""
     lam, sqs = stack.client("lambda"), stack.client("sqs")
     function = stack.function_name("expire_reservations")
@@ -61,7 +61,7 @@ def sweeps(stack: Stack):
 
 
 def test_a_lapsed_hold_is_expired_by_the_scheduled_sweeper(
-    stack: Stack, driver: HttpDriver, kafka: TopicReader, sweeps, user: str
+    stack: Deployment, driver: ApiClient, kafka: TopicReader, sweeps, user: str
 ):
     events = stack.client("events")
     function = stack.function_name("expire_reservations")
@@ -72,9 +72,11 @@ def test_a_lapsed_hold_is_expired_by_the_scheduled_sweeper(
     assert rule["ScheduleExpression"] == "rate(1 minute)" and rule["State"] == "ENABLED", rule
     assert [t["Arn"] for t in events.list_targets_by_rule(Rule=rule_name)["Targets"]] == [function_arn]
 
-    session = driver.new_session(total_seats=16)
+    session = driver.new_session(totalSeats=16)
     seat = driver.seats(session["id"])[3]
-    status, reservation = driver.request("POST", "/reservations", driver.hold_body(session["id"], [seat["id"]], user))
+    status, reservation, _ = driver.request(
+        "POST", "/reservations", driver.hold_body(session["id"], [seat["id"]], user)
+    )
     assert status == 201, reservation
     lapses_at = parse_time(reservation["expiresAt"])
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.localstack.support import Stack
+from tests.localstack.support import Deployment
 
 pytestmark = pytest.mark.slow
 
@@ -83,7 +83,7 @@ def wait_active(lam: Any, name: str, timeout: float = 60) -> dict[str, Any]:
 
 
 class LambdaFunctions:
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Deployment) -> None:
         self.lam = stack.client("lambda")
         self.iam = stack.client("iam")
         self.names: list[str] = []
@@ -140,7 +140,7 @@ class LambdaFunctions:
 
 
 @pytest.fixture(scope="module")
-def functions(localstack: Stack) -> Iterator[LambdaFunctions]:
+def functions(localstack: Deployment) -> Iterator[LambdaFunctions]:
     made = LambdaFunctions(localstack)
     yield made
     made.cleanup()

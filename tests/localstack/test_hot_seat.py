@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.e2e.driver import HttpDriver
+from tests.api_client import ApiClient
 from tests.helpers import db_rows, seat_holders
 from tests.localstack.support import TopicReader
 
 
-def test_200_simultaneous_holds_of_one_seat_have_exactly_one_winner(driver: HttpDriver, kafka: TopicReader):
+def test_200_simultaneous_holds_of_one_seat_have_exactly_one_winner(driver: ApiClient, kafka: TopicReader):
     session = driver.new_session()
     seat = driver.seats(session["id"])[0]
     results = driver.burst(
         [("POST", "/reservations", driver.hold_body(session["id"], [seat["id"]], f"hot-{i}")) for i in range(200)]
     )
-    counts = Counter(status for status, _ in results)
-    assert counts == Counter({201: 1, 409: 199}), (counts, [body for status, body in results if status >= 500][:3])
-    winner = next(body for status, body in results if status == 201)
-    assert {body["statusCode"] for status, body in results if status == 409} == {409}
+    counts = Counter(status for status, _, _ in results)
+    assert counts == Counter({201: 1, 409: 199}), (counts, [body for status, body, _ in results if status >= 500][:3])
+    winner = next(body for status, body, _ in results if status == 201)
+    assert {body["statusCode"] for status, body, _ in results if status == 409} == {409}
 
     held = driver.seats(session["id"])[0]
     assert held["status"] == "reserved" and seat_holders([seat["id"]]) == {seat["id"]: winner["id"]}

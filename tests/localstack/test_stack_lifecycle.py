@@ -17,7 +17,7 @@ import pytest
 
 from infra.localstack.stack import LAMBDA_POOL_SETTINGS, STAGE, connection_settings
 from infra.stacks import Deployer, DeployError, Names, Options, connect, deploy, destroy
-from tests.localstack.support import Stack
+from tests.localstack.support import Deployment
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ STACKS = (NAMES.app_stack, NAMES.artifacts_stack)
 
 
 @pytest.fixture(scope="module")
-def options(localstack: Stack) -> Options:
+def options(localstack: Deployment) -> Options:
     settings = connection_settings()
     return Options(
         stage=STAGE,
@@ -39,7 +39,7 @@ def options(localstack: Stack) -> Options:
     )
 
 
-def stage_resources(stack: Stack) -> dict[str, list[str]]:
+def stage_resources(stack: Deployment) -> dict[str, list[str]]:
     """Everything of the stage that LocalStack holds, found by name (not through CloudFormation)."""
     prefix = NAMES.app_stack
     lam, iam, events, sqs = (stack.client(s) for s in ("lambda", "iam", "events", "sqs"))
@@ -86,7 +86,7 @@ def test_a_second_deploy_changes_nothing(options: Options):
     assert time.monotonic() - started < 120
 
 
-def test_a_changed_setting_is_updated_in_place(options: Options, localstack: Stack):
+def test_a_changed_setting_is_updated_in_place(options: Options, localstack: Deployment):
     before = {
         f["FunctionName"]: f["FunctionArn"]
         for f in localstack.client("lambda").list_functions()["Functions"]
@@ -122,7 +122,7 @@ def test_a_changed_setting_is_updated_in_place(options: Options, localstack: Sta
     assert response.status_code == 200, response.text
 
 
-def test_a_failing_migration_fails_the_deploy(options: Options, localstack: Stack):
+def test_a_failing_migration_fails_the_deploy(options: Options, localstack: Deployment):
     """The deploy's last step invokes `migrate` and fails with its error. Made to fail here by
     pointing the deployed function at a settings secret that does not exist (drift that the
     destroy below removes with the stack)."""
@@ -137,7 +137,7 @@ def test_a_failing_migration_fails_the_deploy(options: Options, localstack: Stac
         Deployer(connect(options), options).migrate()
 
 
-def test_destroy_leaves_nothing_behind(options: Options, localstack: Stack):
+def test_destroy_leaves_nothing_behind(options: Options, localstack: Deployment):
     deployed = stage_resources(localstack)
     assert sorted(deployed["stacks"]) == sorted(STACKS)
     assert len(deployed["functions"]) == 7 and len(deployed["roles"]) == 7, deployed

@@ -2,14 +2,34 @@ import json
 
 import pytest
 
-from chalicelib.config import ConfigurationError, parse_connection_secret, settings_from, with_credentials
+from chalicelib.config import (
+    LOCAL_SERVICES_FILE,
+    ConfigurationError,
+    _read_env_file,
+    local_services,
+    parse_connection_secret,
+    settings_from,
+    with_credentials,
+)
 
 
-def test_defaults_point_at_the_local_stack():
+def test_without_addresses_the_settings_point_at_this_machine_s_services():
     settings = settings_from({})
+    local = local_services({})
     assert settings.reservation_ttl_seconds == 30
-    assert "54329" in settings.database_url
-    assert settings.redis_url.endswith(":63799/0")
+    assert settings.database_url == local.database_url("cinema")
+    assert settings.redis_url == local.redis_url(0)
+    assert settings.kafka_bootstrap_servers == local.kafka_bootstrap_servers
+
+
+def test_the_local_ports_come_from_the_env_file_unless_the_environment_says_otherwise():
+    assert local_services({}).pg_port == int(_read_env_file(LOCAL_SERVICES_FILE)["CINEMA_PG_PORT"])
+    assert local_services({"CINEMA_PG_PORT": "6000"}).database_url("x") == "postgresql://cinema:cinema@127.0.0.1:6000/x"
+
+
+def test_topic_names_follow_the_prefix():
+    settings = settings_from({"KAFKA_TOPIC_PREFIX": "acme"})
+    assert (settings.booking_topic, settings.dead_letter_topic) == ("acme.booking-events", "acme.booking-events.dlq")
 
 
 def test_environment_overrides_are_typed():

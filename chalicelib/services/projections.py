@@ -1,4 +1,5 @@
-"""Kafka consumers of booking events: the metrics projection and the audit trail.
+"""The read models fed by booking events (the metrics projection and the audit trail), and the
+consumer that applies Kafka records to them.
 
 Each consumer applies an event and records its event id in the same database transaction,
 so a redelivered event is skipped and nothing is counted twice. A batch of records is
@@ -14,8 +15,8 @@ poison message never takes the others down with it. What happens on failure:
 
 from __future__ import annotations
 
-import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,13 +25,13 @@ from uuid import UUID
 
 from chalicelib.domain.errors import Conflict, Unavailable
 from chalicelib.domain.events import PoisonMessage, ReceivedEvent, parse_received
+from chalicelib.observability import MetricUnit, count, logger
 
 if TYPE_CHECKING:
     from chalicelib.adapters.database import Cursor, Database
     from chalicelib.adapters.kafka_publisher import EventPublisher
     from chalicelib.adapters.projections_repository import ProjectionsRepository
 
-logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (Unavailable, Conflict)
 
@@ -59,6 +60,7 @@ class RawRecord:
     offset: int
     key: bytes | None
     value: bytes | None
+    timestamp_ms: int | None = None  # when Kafka took the record
 
 
 class Projection(Protocol):
@@ -114,7 +116,32 @@ class EventConsumer:
 
     def handle_batch(self, records: Sequence[RawRecord]) -> list[Outcome]:
         """Apply records in order, in one transaction when all goes well. Raises
-        ``BatchInterrupted`` on infrastructure trouble, saying how many records are done."""
+        ``BatchInterrupted`` on infrastructure trouble, saying how many records are done.
+        Reports the batch, its outcomes and its lag (the age of its oldest record) as metrics."""
+        stamps = [record.timestamp_ms for record in records if record.timestamp_ms]
+        if stamps:
+            lag = max(0.0, time.time() - min(stamps) / 1000)
+            count("ConsumerLag", round(lag, 3), unit=MetricUnit.Seconds, consumer=self.name)
+        try:
+            outcomes = self._apply_batch(records)
+        except BatchInterrupted as exc:
+            self._report(exc.completed)
+            raise
+        self._report(outcomes)
+        return outcomes
+
+    def _report(self, outcomes: Sequence[Outcome]) -> None:
+        tally = Counter(outcomes)
+        count("ConsumerBatches", consumer=self.name)
+        for outcome, metric in (
+            (Outcome.APPLIED, "ConsumerApplied"),
+            (Outcome.DUPLICATE, "ConsumerDuplicates"),
+            (Outcome.DEAD_LETTERED, "ConsumerDeadLetters"),
+        ):
+            if tally[outcome]:
+                count(metric, tally[outcome], consumer=self.name)
+
+    def _apply_batch(self, records: Sequence[RawRecord]) -> list[Outcome]:
         if len(records) > 1:
             try:
                 events = [

@@ -2,11 +2,15 @@
 
     python -m bench.profile --concurrency 8 --seconds 12            # CPU (threads holding the GIL)
     python -m bench.profile --concurrency 1 --seconds 12 --idle     # wall clock of a request
+    python -m bench.profile --scenario floor --concurrency 16       # the serving path alone
 
 Starts the 4 instances (like ``make bench``), drives uniform 1-seat holds at the given
 concurrency, records every instance with ``py-spy record --format raw`` meanwhile, and
 prints the functions with the largest share of samples (inclusive and self), plus the CPU
-per hold of each component (bench/cpu.py). Collapsed stacks are kept in .local/bench/ (feed
+per hold of each component (bench/cpu.py). The ``floor`` scenario sends a request that
+crosses the whole serving path (nginx, Granian, Chalice's local gateway, the middleware,
+routing and the error mapping) and is refused with a 400 before any I/O: what any request
+costs the API process before the service does anything. Collapsed stacks are kept in .local/bench/ (feed
 them to any flame-graph tool).
 """
 
@@ -24,7 +28,7 @@ from pathlib import Path
 
 from bench.__main__ import with_api
 from bench.cpu import CpuMeter, per_operation_ms
-from bench.load import LoadDriver, SeatPool
+from bench.load import LoadDriver, SeatPool, closed_loop, summary_ms
 from bench.scenarios import hot_seat, uniform_holds
 from bench.stack import LOG_DIR, PYTHON, LocalRun, services_up, wait_for_quiet_machine
 
@@ -51,9 +55,25 @@ def summarize(collapsed: list[Path], top: int) -> dict[str, list[tuple[str, floa
     return {"samples": [("total", total)], "inclusive_pct": share(inclusive), "self_pct": share(self_time)}
 
 
+async def refused_before_any_io(api: LoadDriver, concurrency: int, seconds: float) -> dict:
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+
+    async def step(worker: int, _: int) -> bool:
+        reply = await api.call(worker, "GET", "/sessions/not-a-uuid", parse=False)
+        statuses[reply.status] += 1
+        latencies.append(reply.latency)
+        return True
+
+    elapsed = await closed_loop(concurrency, seconds, step)
+    if set(statuses) != {400}:
+        raise RuntimeError(f"the floor request should be refused with a 400, got {dict(statuses)}")
+    return {"holds": len(latencies), "holds_per_s": len(latencies) / elapsed, "latency_ms": summary_ms(latencies)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", choices=["uniform", "hot-seat"], default="uniform")
+    parser.add_argument("--scenario", choices=["uniform", "hot-seat", "floor"], default="uniform")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=12.0)
     parser.add_argument("--idle", action="store_true", help="include waiting threads (wall-clock profile)")
@@ -92,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
                         out = {"holds": attempts, "latency_ms": run["latency_409_ms"], "statuses": run["statuses"]}
                     out["holds_per_s"] = attempts / (time.perf_counter() - started)
                     return out
+                if args.scenario == "floor":
+                    return await refused_before_any_io(api, args.concurrency, args.seconds)
                 return await uniform_holds(api, pool, tag, concurrency=args.concurrency, duration=args.seconds)
 
             result.update(with_api(stack.urls, go))

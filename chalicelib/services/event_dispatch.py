@@ -5,8 +5,9 @@ and nobody waits for the broker.
 - A background thread serves the producer's delivery reports, writes the published marks of
   whatever the broker acknowledged (one UPDATE per ``mark_interval_seconds``), and sends the
   messages that were waiting for older events of their session.
-- ``settle`` waits for all of it (the end of a Lambda invocation, whose environment is frozen
-  until the next one; tests).
+- ``settle`` waits for all of it (``close`` at shutdown, and tests). A Lambda invocation does
+  not call it: the response would wait for the broker. What a frozen environment had not sent
+  yet is the relay's.
 
 Whatever this misses (Kafka down, the process killed after commit, a mark not yet written)
 stays unpublished in the outbox and the relay sends it later, so no event is lost; a message
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -63,6 +65,10 @@ class EventDispatcher:
         self._lock = threading.Lock()
         self._sent: set[UUID] = set()  # handed to the producer, published mark not yet written
         self._delivered: list[UUID] = []
+        # Delivery outcomes arrive on whichever thread serves the producer, possibly while it
+        # holds the producer's lock; taking this dispatcher's lock there could deadlock with a
+        # request sending under it, so they queue here and are applied under the lock later.
+        self._outcomes: deque[tuple[UUID, bool]] = deque()
         self._waiting: list[_Waiting] = []  # in commit order
         self._worker: threading.Thread | None = None
         self._closed = threading.Event()
@@ -71,6 +77,7 @@ class EventDispatcher:
         if not messages or self._publisher.recently_failed:
             return
         with self._lock:
+            self._apply_outcomes()
             waiting_keys = {w.message.key for w in self._waiting}
             now = time.monotonic()
             sendable = []
@@ -99,7 +106,12 @@ class EventDispatcher:
         self._sent.update(taken)
 
     def _record_delivery(self, event_id: UUID, delivered: bool) -> None:
-        with self._lock:
+        self._outcomes.append((event_id, delivered))
+
+    def _apply_outcomes(self) -> None:
+        """Apply the queued delivery outcomes (caller holds the lock)."""
+        while self._outcomes:
+            event_id, delivered = self._outcomes.popleft()
             if delivered:
                 self._delivered.append(event_id)
             else:  # the relay sends it; nothing may be sent after it on the fast path now
@@ -118,6 +130,7 @@ class EventDispatcher:
 
     def _write_marks(self) -> None:
         with self._lock:
+            self._apply_outcomes()
             delivered, self._delivered = self._delivered, []
         if not delivered:
             return
@@ -128,6 +141,7 @@ class EventDispatcher:
 
     def _send_waiting(self) -> None:
         with self._lock:
+            self._apply_outcomes()
             if not self._waiting:
                 return
             if self._publisher.recently_failed:  # the broker is in trouble: all of it is the relay's
@@ -140,6 +154,7 @@ class EventDispatcher:
             with self._db.autocommit() as cur:
                 pending = self._outbox.still_unpublished(cur, list(unknown))
         with self._lock:
+            self._apply_outcomes()
             now = time.monotonic()
             left_to_relay: set[str] = set()  # sessions whose waiting messages the relay will send
             still_behind: set[str] = set()  # sessions with a message that keeps waiting

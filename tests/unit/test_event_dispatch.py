@@ -175,3 +175,30 @@ def test_after_a_failed_delivery_nothing_is_sent_and_waiting_messages_go_to_the_
     time.sleep(0.05)
     assert producer.sent == [first.event_id]
     assert outbox.marked == []
+
+
+class CallbackOnAnotherThread(FakeProducer):
+    """Serves delivery reports on another thread while holding its own lock, as librdkafka
+    does when the background thread polls or replaces the producer during a send."""
+
+    def send(self, messages: Sequence[OutboxMessage], on_outcome: Callable[[UUID, bool], None]) -> list[UUID]:
+        taken = super().send(messages, on_outcome)
+        with self._lock:
+            pending, self._pending = self._pending, []
+            server = threading.Thread(target=lambda: [callback(e, True) for e, callback in pending])
+            server.start()
+            server.join(1)
+            self.served_in_time = not server.is_alive()
+        return taken
+
+
+def test_delivery_reports_never_wait_for_a_request_that_is_sending():
+    producer, outbox = CallbackOnAnotherThread(), FakeOutbox()
+    dispatcher = EventDispatcher(FakeDatabase(), outbox, producer, max_wait_seconds=0.3, mark_interval_seconds=0.005)  # type: ignore[arg-type]
+    try:
+        first = message("s1")
+        dispatcher.publish([first])
+        assert producer.served_in_time, "the delivery report blocked on the dispatcher's lock"
+        assert wait_until(lambda: outbox.marked == [first.event_id])
+    finally:
+        dispatcher.close(1)

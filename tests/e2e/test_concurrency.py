@@ -10,6 +10,8 @@ from collections import Counter
 
 import pytest
 
+from tests.helpers import seat_holders
+
 pytestmark = pytest.mark.slow
 
 ROUNDS = 3
@@ -34,6 +36,7 @@ def test_200_simultaneous_holds_of_one_seat_have_exactly_one_winner(driver, roun
     assert held["status"] == "reserved" and winner["seatIds"] == [seat["id"]]
     status, reservation, _ = driver.request("GET", f"/reservations/{winner['id']}")
     assert status == 200 and reservation["status"] == "pending" and reservation["seatIds"] == [seat["id"]]
+    assert seat_holders([seat["id"]]) == {seat["id"]: winner["id"]}
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
@@ -55,6 +58,7 @@ def test_100_users_two_random_seats_of_16_never_overlap(driver, round_):
     seat_map = {s["id"]: s for s in driver.seats(session["id"])}
     reserved = {seat_id for seat_id, seat in seat_map.items() if seat["status"] == "reserved"}
     assert reserved == set(held)
+    assert seat_holders(held) == {seat: reservation["id"] for reservation in won for seat in reservation["seatIds"]}
 
 
 @pytest.mark.parametrize("round_", range(10))

@@ -164,3 +164,24 @@ def test_flooding_user_is_throttled_while_others_are_served(secure, monkeypatch)
     status, error, headers = secure.get(f"/sales/user/{flooder}", headers=bearer(flooder))
     assert status == 429 and int(headers["Retry-After"]) >= 1 and error["error"] == "Too Many Requests"
     assert secure.get(f"/sales/user/{patient}", headers=bearer(patient))[0] == 200
+
+
+def test_holds_count_against_the_callers_limit_in_the_gate_script(secure, monkeypatch):
+    """POST /reservations counts its quota inside the seat-gate script; a body refused before
+    Redis is reached still counts, and over the limit the 429 replaces the view's answer."""
+    monkeypatch.setenv("RATE_LIMIT_PER_USER", "3")
+    reset_container()
+    status, session, _ = secure.post("/sessions", session_body(), headers=bearer("staff", admin=True))
+    assert status == 201, session
+    seats = [seat["id"] for seat in secure.get(f"/sessions/{session['id']}/seats")[1]]
+
+    holder = f"holder-{uuid.uuid4().hex[:6]}"
+    answers = [secure.hold(session["id"], [seat], holder, headers=bearer(holder)) for seat in seats[:4]]
+    assert [status for status, _, _ in answers] == [201, 201, 201, 429]
+    status, error, headers = answers[-1]
+    assert error["error"] == "Too Many Requests" and int(headers["Retry-After"]) >= 1
+    assert db_rows("SELECT count(*) AS n FROM reservations WHERE user_id = %s", (holder,)) == [{"n": 3}]
+
+    sloppy = f"sloppy-{uuid.uuid4().hex[:6]}"
+    refused = [secure.post("/reservations", {"sessionId": "nope"}, headers=bearer(sloppy))[0] for _ in range(4)]
+    assert refused == [400, 400, 400, 429]

@@ -49,6 +49,9 @@ def test_taken_seat_is_409_and_the_hold_is_all_or_nothing(api, session):
     # B's partial claim of seat A2 was rolled back.
     assert {s["seatNumber"]: s["status"] for s in api.seats(session["id"])}["A2"] == "available"
     assert db_rows("SELECT 1 FROM reservations WHERE user_id = 'bob' AND session_id = %s", (session["id"],)) == []
+    # Bob's refused hold handed its seat gate for A2 back at once: nobody waits for it to lapse.
+    status, carol, _ = api.hold(session["id"], [seats[1]["id"]], user="carol")
+    assert status == 201, carol
 
 
 def test_unknown_session_is_404(api):
@@ -59,8 +62,12 @@ def test_unknown_session_is_404(api):
 def test_seats_of_another_session_are_400(api, session):
     other = api.new_session()
     foreign = api.seats(other["id"])[0]
-    status, error, _ = api.hold(session["id"], [foreign["id"]])
+    own = api.seats(session["id"])[0]
+    status, error, _ = api.hold(session["id"], [own["id"], foreign["id"]], user="mixer")
     assert status == 400 and "do not belong" in error["message"]
+    # The database refused it after Redis had gated both seats: the gates are handed back.
+    status, held, _ = api.hold(session["id"], [own["id"]], user="next")
+    assert status == 201, held
 
 
 @pytest.mark.parametrize(

@@ -171,7 +171,9 @@ def test_holds_count_against_the_callers_limit_in_the_gate_script(secure, monkey
     Redis is reached still counts, and over the limit the 429 replaces the view's answer."""
     monkeypatch.setenv("RATE_LIMIT_PER_USER", "3")
     reset_container()
-    status, session, _ = secure.post("/sessions", session_body(), headers=bearer("staff", admin=True))
+    status, session, _ = secure.post(
+        "/sessions", session_body(), headers=bearer(f"staff-{uuid.uuid4().hex[:6]}", admin=True)
+    )
     assert status == 201, session
     seats = [seat["id"] for seat in secure.get(f"/sessions/{session['id']}/seats")[1]]
 

@@ -77,7 +77,7 @@ clean: stop
 # commands deploy the app stack to LocalStack (no data stack there: the connection settings
 # come from DATABASE_URL, REDIS_URL and KAFKA_BOOTSTRAP_SERVERS). DEPLOY_ARGS adds options, e.g.
 # DEPLOY_ARGS="--parameter AlarmTopicArn=arn:aws:sns:... --data-parameter DeletionProtection=false".
-LOCALSTACK_URL ?= http://127.0.0.1:4566
+LOCALSTACK_URL ?= http://127.0.0.1:$(or $(CINEMA_LOCALSTACK_PORT),4566)
 DEPLOY_ARGS ?=
 AWS_ENDPOINT_URL ?=
 STACKS := $(BIN)/python -m infra.stacks

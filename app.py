@@ -1,6 +1,5 @@
 """Chalice application: wires middleware and blueprints, nothing else."""
 
-from aws_lambda_powertools.logging import correlation_paths
 from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib.api.auth import auth_api
@@ -21,7 +20,8 @@ from chalicelib.observability import TRACING, logger, metrics, trace_function
 app = Chalice(app_name="cinema-ticketing")
 # Powertools once, for every function: HTTP, scheduled, Kafka consumers and migrate.
 app.register_middleware(
-    ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST))
+    # The correlation id is set per request by correlate_and_log (API Gateway's request id).
+    ConvertToMiddleware(logger.inject_lambda_context())
 )
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 if TRACING:

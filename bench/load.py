@@ -104,7 +104,6 @@ class LoadDriver:
         self._connections = connections_per_instance
         self._timeout = timeout
         self.clients: list[HttpConnectionPool] = []
-        self._round_robin = itertools.cycle(range(len(self.urls)))
 
     async def __aenter__(self) -> LoadDriver:
         self.clients = [HttpConnectionPool(url, self._connections, self._timeout) for url in self.urls]
@@ -116,9 +115,6 @@ class LoadDriver:
     @property
     def instances(self) -> int:
         return len(self.urls)
-
-    def next_instance(self) -> int:
-        return next(self._round_robin)
 
     async def warm(self, per_instance: int) -> None:
         """Open ``per_instance`` keep-alive connections to every URL before measuring."""

@@ -6,17 +6,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-TARGETS = {
-    "hot_seat_exactly_one": "exactly 1 success in every run (20 of 20 in bench-full)",
-    "hot_section": "exactly 100 seats held, no overlap",
-    "chaos": "0 double sales, 0 lost events",
-    "ratio_at_8": 0.5,
-    "hold_p99_at_32_ms": 50.0,
-    "hot_seat_409_p99_ms": 20.0,
-    "import_ms": 500.0,
-    "package_mb": 50.0,
-}
-
 FINDINGS = Path(__file__).resolve().parent.parent / "docs" / "perf" / "findings.md"
 
 

@@ -69,10 +69,6 @@ class LocalServices:
     def kafka_bootstrap_servers(self) -> str:
         return f"{LOCAL_HOST}:{self.kafka_port}"
 
-    @property
-    def localstack_endpoint(self) -> str:
-        return f"http://{LOCAL_HOST}:{self.localstack_port}"
-
 
 def _read_env_file(path: Path) -> dict[str, str]:
     """KEY=VALUE lines and # comments: the part of docker compose's .env format the file uses."""
@@ -137,10 +133,6 @@ class Settings(BaseModel):
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_batch_size: int = Field(default=200, ge=1)
     expiry_batch_size: int = Field(default=100, ge=1)
-
-    # Set by Lambda. Metrics go out (as CloudWatch embedded-metric log lines) only there,
-    # not from `make run`'s workers.
-    aws_lambda_function_name: str | None = None
 
     # Authentication. "jwt" unless a stage says otherwise; "off" trusts the userId in the
     # body and exists only for local development with the original spec's clients.

@@ -93,10 +93,6 @@ class Admission:
     rate_limited_for: int = 0
     seats_gated: bool = False
 
-    @property
-    def admitted(self) -> bool:
-        return not self.rate_limited_for and not self.seats_gated
-
 
 _ADMITTED = Admission()
 
